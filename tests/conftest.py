@@ -1,0 +1,185 @@
+"""Shared fixtures: an app on a migrated database (SQLite file, or PostgreSQL when
+TRACKER_TEST_DATABASE_URL points at a server), a client, a CLI runner and model factories."""
+
+import os
+import re
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from tracker import create_app
+from tracker.extensions import db as database
+from tracker.models import (
+    Category,
+    Event,
+    EventOrganization,
+    Location,
+    Organization,
+    Participation,
+    Person,
+    Stop,
+)
+
+POSTGRES_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
+# Keep a developer's instance/config.py and secret key out of the tests.
+os.environ["TRACKER_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="tracker-instance-")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh, migrated database for this test run; a private PostgreSQL database when asked."""
+    if not POSTGRES_URL:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+        return
+    name = f"tracker_test_{uuid.uuid4().hex[:10]}"
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield re.sub(r"/[^/]*$", f"/{name}", POSTGRES_URL)
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        database.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated_database):
+    """The application on the migrated database, emptied after each test."""
+    app = create_app(
+        {
+            "DATABASE_URL": migrated_database,
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+        }
+    )
+    with app.app_context():
+        yield app
+        database.session.remove()
+        _empty_all_tables()
+        database.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [table.name for table in reversed(database.metadata.sorted_tables)]
+    with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    return database
+
+
+@pytest.fixture
+def make_organization(db):
+    counter = iter(range(1, 1_000_000))
+
+    def make(**overrides):
+        values = {"name": f"测试组织{next(counter)}", "kind": "community"}
+        values.update(overrides)
+        organization = Organization(**values)
+        db.session.add(organization)
+        db.session.commit()
+        return organization
+
+    return make
+
+
+@pytest.fixture
+def make_location(db):
+    counter = iter(range(1, 1_000_000))
+
+    def make(**overrides):
+        values = {"name": f"测试地点{next(counter)}", "city": "珠海"}
+        values.update(overrides)
+        location = Location(**values)
+        db.session.add(location)
+        db.session.commit()
+        return location
+
+    return make
+
+
+@pytest.fixture
+def make_category(db):
+    counter = iter(range(1, 1_000_000))
+
+    def make(**overrides):
+        number = next(counter)
+        values = {"slug": f"cat-{number}", "name_zh": f"类别{number}", "name_en": f"Category {number}"}
+        values.update(overrides)
+        category = Category(**values)
+        db.session.add(category)
+        db.session.commit()
+        return category
+
+    return make
+
+
+@pytest.fixture
+def make_person(db):
+    counter = iter(range(1, 1_000_000))
+
+    def make(**overrides):
+        values = {"name": f"张三{next(counter)}", "title": "党员", "is_party_member": True}
+        values.update(overrides)
+        person = Person(**values)
+        db.session.add(person)
+        db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def make_event(db):
+    """Make an event; `hosts`, `stops` and `people` take lists of models."""
+
+    def make(hosts=(), stops=(), people=(), **overrides):
+        starts_at = overrides.pop("starts_at", datetime(2019, 6, 15, 1, 0, tzinfo=UTC))
+        values = {
+            "title": "测试活动",
+            "starts_at": starts_at,
+            "ends_at": overrides.pop("ends_at", starts_at + timedelta(hours=2)),
+        }
+        values.update(overrides)
+        event = Event(**values)
+        for position, organization in enumerate(hosts):
+            event.organization_links.append(
+                EventOrganization(organization=organization, role="host", position=position)
+            )
+        for position, location in enumerate(stops):
+            event.stops.append(Stop(location=location, position=position))
+        for position, person in enumerate(people):
+            event.participations.append(Participation(person=person, position=position))
+        db.session.add(event)
+        db.session.commit()
+        return event
+
+    return make

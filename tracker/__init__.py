@@ -1,0 +1,93 @@
+"""Activity calendar tracker: the application factory."""
+
+import os
+import secrets
+from typing import Any, Optional
+
+from flask import Flask
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.engine import Engine
+
+from tracker.config import DefaultConfig, instance_database_url
+from tracker.extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
+    """Build the application: config layers, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH", os.path.join(PROJECT_ROOT, "instance")),
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    _configure(app, overrides or {})
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from tracker import cli, i18n, web
+
+    i18n.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure(app: Flask, overrides: dict[str, Any]) -> None:
+    """Defaults, then instance/config.py, then TRACKER_* variables, then explicit overrides."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TRACKER")
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or instance_database_url(
+        app.instance_path
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """Read the secret key from instance/secret_key, generating it on first run."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_hex(32))
+    with open(path) as key_file:
+        return key_file.read().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.auth import blueprint as auth_blueprint
+    from tracker.directory import blueprint as directory_blueprint
+    from tracker.events import blueprint as events_blueprint
+    from tracker.feeds import blueprint as feeds_blueprint
+    from tracker.stats import blueprint as stats_blueprint
+
+    for blueprint in (
+        events_blueprint,
+        directory_blueprint,
+        feeds_blueprint,
+        stats_blueprint,
+        auth_blueprint,
+    ):
+        app.register_blueprint(blueprint)
+
+
+@sqlalchemy_event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
+    """SQLite enforces foreign keys only when asked, per connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,26 @@
+"""Default settings. Override in instance/config.py or with TRACKER_* environment variables."""
+
+import os
+
+
+class DefaultConfig:
+    """Defaults for a single-machine install on SQLite."""
+
+    # TRACKER_DATABASE_URL, e.g. postgresql+psycopg://user@host/db; default: instance/tracker.db
+    DATABASE_URL = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    EVENTS_PER_PAGE = 20
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Public base URL for links in feeds when requests arrive through a proxy; None: from request.
+    PUBLIC_BASE_URL = None
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+
+def instance_database_url(instance_path: str) -> str:
+    """The default SQLite database inside the instance folder."""
+    return "sqlite:///" + os.path.join(instance_path, "tracker.db")

@@ -1,0 +1,7 @@
+"""Directories: organisations, locations, categories, campaigns and people."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("directory", __name__)
+
+from tracker.directory import views  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""Events: the home page, the list with filters and the event page."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("events", __name__)
+
+from tracker.events import views  # noqa: E402,F401

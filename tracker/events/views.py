@@ -1,0 +1,1 @@
+"""Event pages (filled below)."""

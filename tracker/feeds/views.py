@@ -1,0 +1,1 @@
+"""Feed views (built in the feeds issue)."""

@@ -1,0 +1,51 @@
+"""Language choice (Chinese first, English second) and date formatting in the event's zone."""
+
+from datetime import datetime
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime, get_locale
+
+from tracker.extensions import babel
+
+
+def select_locale() -> str:
+    """`?lang=` wins and is remembered; then the remembered choice; then the browser's preference."""
+    languages = babel_languages()
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages, default=languages[0])
+
+
+def babel_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def current_language() -> str:
+    """'zh' or 'en', for choosing between stored Chinese and English names."""
+    locale = get_locale()
+    return locale.language if locale else "zh"
+
+
+def local_datetime(value: datetime, zone, with_time: bool = True) -> str:
+    """A UTC datetime shown in the given zone, in the UI language."""
+    local = value.astimezone(zone)
+    if current_language() == "zh":
+        text = f"{local.year}年{local.month}月{local.day}日"
+        return f"{text} {local:%H:%M}" if with_time else text
+    if with_time:
+        return format_datetime(local.replace(tzinfo=None), "medium", rebase=False)
+    return format_date(local.date(), "medium")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories="../translations",
+    )

@@ -1,0 +1,57 @@
+"""Display labels for the stored codes (roles, kinds, statuses), translatable."""
+
+from flask_babel import lazy_gettext as _l
+
+ORGANIZATION_KIND_LABELS = {
+    "party_committee": _l("党委"),
+    "party_branch": _l("党支部"),
+    "community": _l("社区"),
+    "government": _l("政府部门"),
+    "enterprise": _l("企业"),
+    "school": _l("学校"),
+    "financial": _l("金融机构"),
+    "social": _l("社会组织"),
+}
+
+ORGANIZATION_ROLE_LABELS = {
+    "host": _l("主办"),
+    "co_organizer": _l("协办"),
+    "organizer": _l("承办"),
+    "participant": _l("参与"),
+    "exhibitor": _l("参展"),
+    "team": _l("参赛队"),
+}
+
+PARTICIPATION_ROLE_LABELS = {
+    "participant": _l("参加者"),
+    "volunteer": _l("志愿者"),
+    "speaker": _l("主讲人"),
+    "judge": _l("评委"),
+    "guest": _l("嘉宾"),
+}
+
+EVENT_STATUS_LABELS = {
+    "tentative": _l("待定"),
+    "confirmed": _l("已确认"),
+    "cancelled": _l("已取消"),
+}
+
+EVENT_VISIBILITY_LABELS = {
+    "public": _l("公开"),
+    "internal": _l("内部"),
+}
+
+USER_ROLE_LABELS = {
+    "admin": _l("管理员"),
+    "coordinator": _l("协调员"),
+}
+
+WEEKDAY_LABELS = {
+    "MO": _l("周一"),
+    "TU": _l("周二"),
+    "WE": _l("周三"),
+    "TH": _l("周四"),
+    "FR": _l("周五"),
+    "SA": _l("周六"),
+    "SU": _l("周日"),
+}

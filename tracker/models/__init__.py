@@ -1,0 +1,41 @@
+"""All models, importable from one place."""
+
+from tracker.models.accounts import USER_ROLES, AuditEntry, FeedToken, User
+from tracker.models.directory import ORGANIZATION_KINDS, Campaign, Category, Location, Organization, Person
+from tracker.models.events import (
+    DEFAULT_TIMEZONE,
+    EVENT_STATUSES,
+    EVENT_VISIBILITIES,
+    ORGANIZATION_ROLES,
+    PARTICIPATION_ROLES,
+    Event,
+    EventOrganization,
+    Headcount,
+    Participation,
+    Stop,
+    new_uid,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Campaign",
+    "Category",
+    "DEFAULT_TIMEZONE",
+    "EVENT_STATUSES",
+    "EVENT_VISIBILITIES",
+    "Event",
+    "EventOrganization",
+    "FeedToken",
+    "Headcount",
+    "Location",
+    "ORGANIZATION_KINDS",
+    "ORGANIZATION_ROLES",
+    "Organization",
+    "PARTICIPATION_ROLES",
+    "Participation",
+    "Person",
+    "Stop",
+    "USER_ROLES",
+    "User",
+    "new_uid",
+]

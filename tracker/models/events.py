@@ -1,0 +1,351 @@
+"""Activities and what hangs off them: itinerary stops, organisations' roles, participations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tracker.db import Base, UTCDateTime, now_utc
+from tracker.models.directory import _in
+
+if TYPE_CHECKING:
+    from tracker.models.accounts import User
+    from tracker.models.directory import Campaign, Category, Location, Organization, Person
+
+EVENT_STATUSES = ("tentative", "confirmed", "cancelled")
+EVENT_VISIBILITIES = ("public", "internal")
+ORGANIZATION_ROLES = ("host", "co_organizer", "organizer", "participant", "exhibitor", "team")
+PARTICIPATION_ROLES = ("participant", "volunteer", "speaker", "judge", "guest")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+UID_DOMAIN = "activity-tracker"
+
+# Columns whose change a calendar subscriber would see; a change raises SEQUENCE.
+SUBSCRIBER_VISIBLE_COLUMNS = (
+    "title",
+    "description",
+    "category_id",
+    "campaign_id",
+    "theme",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "is_all_day",
+    "recurrence_rule",
+    "status",
+    "visibility",
+    "headcount",
+    "headcount_is_approximate",
+    "outcome",
+)
+
+
+def new_uid() -> str:
+    """A globally unique, database-independent event UID (RFC 5545 §3.8.4.7)."""
+    return f"{uuid.uuid4()}@{UID_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class Headcount:
+    """A number of participants and whether it is only approximate."""
+
+    value: int
+    is_approximate: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.value}+" if self.is_approximate else str(self.value)
+
+
+class Event(Base):
+    """One activity, possibly recurring; times in UTC, shown in its own IANA zone."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
+        CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_not_negative"),
+        CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        CheckConstraint(_in("status", EVENT_STATUSES), name="status"),
+        CheckConstraint(_in("visibility", EVENT_VISIBILITIES), name="visibility"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), unique=True, default=new_uid)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    category_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    campaign_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    theme: Mapped[Optional[str]] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # End of the last occurrence; NULL for a recurrence without an end. Kept for range queries.
+    series_ends_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    is_all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    recurrence_rule: Mapped[Optional[str]] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="confirmed", index=True)
+    visibility: Mapped[str] = mapped_column(String(20), default="public", index=True)
+    headcount: Mapped[Optional[int]] = mapped_column(Integer)
+    headcount_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[Optional[str]] = mapped_column(Text)
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    date_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[Optional[Category]] = relationship(back_populates="events")
+    campaign: Mapped[Optional[Campaign]] = relationship(back_populates="events")
+    created_by: Mapped[Optional[User]] = relationship()
+    stops: Mapped[list[Stop]] = relationship(
+        back_populates="event", order_by="Stop.position", cascade="all, delete-orphan"
+    )
+    organization_links: Mapped[list[EventOrganization]] = relationship(
+        back_populates="event",
+        order_by="EventOrganization.position",
+        cascade="all, delete-orphan",
+    )
+    participations: Mapped[list[Participation]] = relationship(
+        back_populates="event",
+        order_by="Participation.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_ends_at(self) -> datetime:
+        return self.ends_at.astimezone(self.zone)
+
+    @property
+    def last_local_day(self):
+        """The last calendar day the event covers (all-day ends are exclusive)."""
+        end = self.local_ends_at
+        if self.is_all_day or (end.time() == datetime.min.time() and end > self.local_starts_at):
+            return (end - timedelta(days=1)).date()
+        return end.date()
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.recurrence_rule)
+
+    def organizations_in_role(self, role: str) -> list[Organization]:
+        return [link.organization for link in self.organization_links if link.role == role]
+
+    @property
+    def host_organizations(self) -> list[Organization]:
+        return self.organizations_in_role("host")
+
+    @property
+    def reported_headcount(self) -> Optional[Headcount]:
+        """The headcount rule: reported figure, else organisations' sum, else named participants."""
+        if self.headcount is not None:
+            return Headcount(self.headcount, self.headcount_is_approximate)
+        organization_counts = [
+            link.headcount for link in self.organization_links if link.headcount is not None
+        ]
+        if organization_counts:
+            return Headcount(sum(organization_counts))
+        if self.participations:
+            return Headcount(len(self.participations))
+        return None
+
+    def recurrence(self):
+        """The dateutil rule set anchored at the local start, or None for a single event."""
+        if not self.recurrence_rule:
+            return None
+        start = self.local_starts_at.replace(tzinfo=None)
+        return rrulestr(self.recurrence_rule, dtstart=start, forceset=True)
+
+    def occurrences_between(self, window_start: datetime, window_end: datetime):
+        """(start, end) UTC pairs of occurrences overlapping [window_start, window_end).
+
+        Recurrences are expanded in local wall time so a weekly 09:00 meeting stays at 09:00.
+        """
+        duration = self.ends_at - self.starts_at
+        rules = self.recurrence()
+        if rules is None:
+            if self.starts_at < window_end and (self.ends_at > window_start or self.starts_at >= window_start):
+                return [(self.starts_at, self.ends_at)]
+            return []
+        zone = self.zone
+        local_from = (window_start - duration).astimezone(zone).replace(tzinfo=None)
+        local_to = window_end.astimezone(zone).replace(tzinfo=None)
+        found = []
+        for local_start in rules.between(local_from, local_to, inc=True):
+            start = local_start.replace(tzinfo=zone).astimezone(UTC)
+            end = start + duration
+            if start < window_end and (end > window_start or start >= window_start):
+                found.append((start, end))
+        return found
+
+    def compute_series_end(self) -> Optional[datetime]:
+        """End of the last occurrence, or None when the recurrence never ends."""
+        rules = self.recurrence()
+        if rules is None:
+            return self.ends_at
+        for rule in rules._rrule:
+            if rule._until is None and rule._count is None:
+                return None
+        last = None
+        for last in rules:
+            pass
+        if last is None:
+            return self.ends_at
+        return last.replace(tzinfo=self.zone).astimezone(UTC) + (self.ends_at - self.starts_at)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title}>"
+
+
+class Stop(Base):
+    """An ordered itinerary entry of an event."""
+
+    __tablename__ = "stops"
+    __table_args__ = (
+        UniqueConstraint("event_id", "position", name="uq_stops_event_position"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="RESTRICT"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    note: Mapped[Optional[str]] = mapped_column(String(300))
+
+    event: Mapped[Event] = relationship(back_populates="stops")
+    location: Mapped[Location] = relationship()
+
+
+class EventOrganization(Base):
+    """An organisation's role in an event: 主办, 协办, 承办, 参与, 参展, 参赛队."""
+
+    __tablename__ = "event_organizations"
+    __table_args__ = (
+        UniqueConstraint(
+            "event_id", "organization_id", "role", name="uq_event_organizations_role"
+        ),
+        CheckConstraint(_in("role", ORGANIZATION_ROLES), name="role"),
+        CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    headcount: Mapped[Optional[int]] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[Optional[str]] = mapped_column(String(300))
+
+    event: Mapped[Event] = relationship(back_populates="organization_links")
+    organization: Mapped[Organization] = relationship(back_populates="event_links")
+
+
+class Participation(Base):
+    """A person, or an organisation as a team, taking part in an event."""
+
+    __tablename__ = "participations"
+    __table_args__ = (
+        CheckConstraint(
+            "(person_id IS NULL) <> (organization_id IS NULL)", name="person_or_organization"
+        ),
+        CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
+        CheckConstraint("hours IS NULL OR (hours >= 0 AND hours <= 1000)", name="hours_range"),
+        CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("people.id", ondelete="RESTRICT"), index=True
+    )
+    organization_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default="participant")
+    attended: Mapped[bool] = mapped_column(Boolean, default=True)
+    hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(7, 2))
+    award: Mapped[Optional[str]] = mapped_column(String(100))
+    rank: Mapped[Optional[int]] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="participations")
+    person: Mapped[Optional[Person]] = relationship(back_populates="participations")
+    organization: Mapped[Optional[Organization]] = relationship(back_populates="participations")
+
+
+_CHILD_COLLECTIONS = ("stops", "organization_links", "participations")
+
+
+@event.listens_for(Session, "before_flush")
+def _track_subscriber_visible_changes(session: Session, flush_context, instances) -> None:
+    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change.
+
+    Children (stops, organisations, participations) count as part of their event.
+    """
+    from sqlalchemy import inspect
+
+    changed: set[Event] = set()
+    for obj in list(session.dirty) + list(session.new) + list(session.deleted):
+        if isinstance(obj, Event):
+            obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
+            if obj in session.new:
+                continue
+            state = inspect(obj)
+            watched = SUBSCRIBER_VISIBLE_COLUMNS + _CHILD_COLLECTIONS
+            if any(state.attrs[name].history.has_changes() for name in watched):
+                changed.add(obj)
+        elif isinstance(obj, (Stop, EventOrganization, Participation)):
+            parent = obj.event
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            if parent is not None and parent not in session.new and parent not in session.deleted:
+                changed.add(parent)
+    for changed_event in changed:
+        changed_event.sequence = (changed_event.sequence or 0) + 1
+        changed_event.updated_at = now_utc()

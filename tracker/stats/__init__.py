@@ -1,0 +1,7 @@
+"""Participant statistics and their export."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("stats", __name__, url_prefix="/stats")
+
+from tracker.stats import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Statistics views (built in the statistics issue)."""
