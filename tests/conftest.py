@@ -132,7 +132,11 @@ def make_category(db):
 
     def make(**overrides):
         number = next(counter)
-        values = {"slug": f"cat-{number}", "name_zh": f"类别{number}", "name_en": f"Category {number}"}
+        values = {
+            "slug": f"cat-{number}",
+            "name_zh": f"类别{number}",
+            "name_en": f"Category {number}",
+        }
         values.update(overrides)
         category = Category(**values)
         db.session.add(category)
@@ -183,3 +187,40 @@ def make_event(db):
         return event
 
     return make
+
+
+@pytest.fixture
+def make_user(db):
+    """Make an account; the password is 'correct horse battery' unless given."""
+    from tracker.auth.services import create_user
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        username=None, password="correct horse battery", role="coordinator", organization=None
+    ):
+        return create_user(
+            username or f"coordinator{next(counter)}",
+            password,
+            role=role,
+            organization=organization,
+        )
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign a user in on the test client through the real form, CSRF token included."""
+
+    def sign(user, password="correct horse battery"):
+        page = client.get("/login")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.data).group(1)
+        response = client.post(
+            "/login",
+            data={"username": user.username, "password": password, "csrf_token": token.decode()},
+        )
+        assert response.status_code == 302, response.data.decode()[:500]
+        return client
+
+    return sign

@@ -27,13 +27,17 @@ def test_negative_headcount_is_rejected(db, make_event):
 def test_same_organization_twice_in_same_role_is_rejected(db, make_event, make_organization):
     organization = make_organization()
     event = make_event(hosts=[organization])
-    event.organization_links.append(EventOrganization(organization=organization, role="host", position=1))
+    event.organization_links.append(
+        EventOrganization(organization=organization, role="host", position=1)
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
 
 
-def test_participation_needs_exactly_one_of_person_or_organization(db, make_event, make_person, make_organization):
+def test_participation_needs_exactly_one_of_person_or_organization(
+    db, make_event, make_person, make_organization
+):
     event, person, organization = make_event(), make_person(), make_organization()
     event.participations.append(Participation(person=person, organization=organization, position=0))
     with pytest.raises(IntegrityError):
@@ -50,7 +54,9 @@ def test_foreign_keys_are_enforced(db, make_event):
 
 
 def test_naive_datetimes_are_refused(db):
-    db.session.add(Event(title="无时区", starts_at=datetime(2019, 6, 1, 9), ends_at=datetime(2019, 6, 1, 10)))
+    db.session.add(
+        Event(title="无时区", starts_at=datetime(2019, 6, 1, 9), ends_at=datetime(2019, 6, 1, 10))
+    )
     with pytest.raises(Exception, match="naive"):
         db.session.commit()
     db.session.rollback()

@@ -9,7 +9,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Engine
 
 from tracker.config import DefaultConfig, instance_database_url
-from tracker.extensions import babel, csrf, db, login_manager, migrate
+from tracker.extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -18,7 +18,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     """Build the application: config layers, extensions, blueprints, CLI."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("TRACKER_INSTANCE_PATH", os.path.join(PROJECT_ROOT, "instance")),
+        instance_path=os.environ.get(
+            "TRACKER_INSTANCE_PATH", os.path.join(PROJECT_ROOT, "instance")
+        ),
         instance_relative_config=True,
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
         static_folder=os.path.join(PROJECT_ROOT, "static"),

@@ -12,7 +12,9 @@ user_group = AppGroup("user", help="账号管理 / Accounts.")
 
 
 @demo_group.command("load")
-@click.option("--if-empty", is_flag=True, help="仅在数据库没有任何活动时载入 / only into an empty database")
+@click.option(
+    "--if-empty", is_flag=True, help="仅在数据库没有任何活动时载入 / only into an empty database"
+)
 def demo_load(if_empty: bool) -> None:
     """Load the report's activities; running it again changes nothing."""
     from sqlalchemy import func, select
@@ -47,7 +49,8 @@ def user_create(name: str, role: str, password: str | None, organization_name: s
     if organization_name:
         organization = db.session.scalar(
             select(Organization).where(
-                (Organization.name == organization_name) | (Organization.short_name == organization_name)
+                (Organization.name == organization_name)
+                | (Organization.short_name == organization_name)
             )
         )
         if organization is None:

@@ -1,5 +1,486 @@
-"""Demo data (filled in shortly)."""
+"""The report's activities as demo data, loaded by `flask --app wsgi demo load`.
+
+The data is declared below as plain structures: categories, organisations, locations,
+the 安全生产月 campaign and the events with their itineraries, organisations' roles and
+contest teams. `load_demo_data()` get-or-creates every row (organisations and locations
+by name, categories by slug, the campaign by name, events by a UID derived from a fixed
+key), so running it again creates nothing and changes nothing. All of it is saved in one
+transaction.
+
+Where the report leaves something out (most dates, the unnamed institutions, teams and
+villages), the data says so: approximate dates are flagged and noted, and placeholder
+organisations and villages carry "报道未具名" in their names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from tracker.extensions import db
+from tracker.models import (
+    DEFAULT_TIMEZONE,
+    Campaign,
+    Category,
+    Event,
+    EventOrganization,
+    Location,
+    Organization,
+    Participation,
+    Stop,
+)
+from tracker.models.events import UID_DOMAIN
+
+APPROXIMATE_DATE_NOTE = "日期为估计（报道未给出具体日期）"
+UNNAMED_ORGANIZATION_NOTE = "报道提到该单位但未给出名称，此为占位记录。"
+UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, f"demo.{UID_DOMAIN}")
+
+
+@dataclass(frozen=True)
+class CategoryData:
+    slug: str
+    name_zh: str
+    name_en: str
+    color: str
+
+
+@dataclass(frozen=True)
+class OrganizationData:
+    name: str
+    kind: str
+    short_name: Optional[str] = None
+    parent: Optional[str] = None
+    description: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class LocationData:
+    name: str
+    city: str
+    address: Optional[str] = None
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class CampaignData:
+    name: str
+    theme: str
+    starts_on: date
+    ends_on: date
+    description: str
+
+
+@dataclass(frozen=True)
+class StopData:
+    location: str
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TeamData:
+    """A contest team: an organisation taking part, with its award when it won one."""
+
+    organization: str
+    award: Optional[str] = None
+    rank: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class EventData:
+    """One activity; `starts` and `ends` are local Asia/Shanghai times ("2019-06-14 14:30")."""
+
+    key: str
+    title: str
+    category: str
+    starts: str
+    ends: str
+    description: str
+    theme: Optional[str] = None
+    campaign: Optional[str] = None
+    hosts: tuple[str, ...] = ()
+    co_organizers: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()
+    exhibitors: tuple[str, ...] = ()
+    teams: tuple[TeamData, ...] = ()
+    stops: tuple[StopData, ...] = ()
+    headcount: Optional[int] = None
+    headcount_is_approximate: bool = False
+    outcome: Optional[str] = None
+    recurrence_rule: Optional[str] = None
+    date_is_approximate: bool = True
+    notes: Optional[str] = APPROXIMATE_DATE_NOTE
+
+
+CATEGORIES = [
+    CategoryData("party-day", "主题党日", "Party day", "#c0392b"),
+    CategoryData("reading", "读书学习", "Study & reading", "#8e44ad"),
+    CategoryData("visit", "走访慰问", "Visits", "#d35400"),
+    CategoryData("study-tour", "参观学习", "Study visit", "#a0522d"),
+    CategoryData("safety", "安全生产", "Work safety", "#e67e22"),
+    CategoryData("contest", "知识竞赛", "Knowledge contest", "#2980b9"),
+    CategoryData("finance", "银企对接", "Bank–enterprise matchmaking", "#16a085"),
+    CategoryData("grid", "网格走访", "Grid visits", "#27ae60"),
+    CategoryData("meetings", "三会一课", "Party meetings", "#7f1d1d"),
+]
+
+SAFETY_MONTH = '第18个全国"安全生产月"'
+
+CAMPAIGNS = [
+    CampaignData(
+        name=SAFETY_MONTH,
+        theme="防风险、除隐患、遏事故",
+        starts_on=date(2019, 6, 1),
+        ends_on=date(2019, 6, 30),
+        description="2019年6月全国安全生产月，各单位开展安全生产宣传教育活动。",
+    ),
+]
+
+NAMED_EXHIBITORS = ("横琴金投租赁", "华通金融租赁", "华金担保", "粤财担保", "建设银行", "广发银行")
+UNNAMED_EXHIBITORS = tuple(
+    f"银企对接会参展金融机构（报道未具名）{number}" for number in range(7, 10)
+)
+UNNAMED_TEAMS = tuple(f"安康杯参赛队（报道未具名）{number}" for number in range(4, 11))
+UNNAMED_VILLAGES = tuple(f"化州市帮扶村（报道未具名）{number}" for number in range(2, 12))
+
+ORGANIZATIONS = [
+    OrganizationData("党政办", "government", description="党政办公室。"),
+    OrganizationData("党政办第二党支部", "party_branch", parent="党政办"),
+    OrganizationData("金鼎社区卫生服务中心党支部", "party_branch"),
+    OrganizationData("扶贫办", "government", description="扶贫开发工作办公室。"),
+    OrganizationData("派驻化州市扶贫工作组", "government", description="派驻化州市的扶贫工作组。"),
+    OrganizationData("鸡山社区党组织", "party_committee"),
+    OrganizationData("后环社区党委", "party_committee"),
+    OrganizationData("高新区发展改革和财政金融局", "government"),
+    OrganizationData("横琴新区金融管理局", "government"),
+    OrganizationData("安监局", "government", description="安全生产监督管理局。"),
+    OrganizationData("教育局", "government"),
+    OrganizationData("总工会", "social", description="工会组织。"),
+    OrganizationData("金峰学校", "school"),
+    OrganizationData("健帆生物科技集团", "enterprise", short_name="健帆"),
+    OrganizationData("北京理工大学珠海学院", "school"),
+    OrganizationData("艾默生电气(珠海)有限公司", "enterprise", short_name="艾默生电气"),
+    OrganizationData("珠海藤佳能源", "enterprise"),
+    *(OrganizationData(name, "financial") for name in NAMED_EXHIBITORS),
+    *(
+        OrganizationData(
+            name,
+            "financial",
+            description="报道称共有9家金融机构设展位并路演，只点名6家；"
+            + UNNAMED_ORGANIZATION_NOTE,
+        )
+        for name in UNNAMED_EXHIBITORS
+    ),
+    *(
+        OrganizationData(
+            name,
+            "enterprise",
+            description="报道称10支参赛队来自企业和高校，只点名获奖队伍；"
+            "类型未知，暂记为企业。" + UNNAMED_ORGANIZATION_NOTE,
+        )
+        for name in UNNAMED_TEAMS
+    ),
+]
+
+LOCATIONS = [
+    LocationData("苏兆征故居陈列馆", "珠海", address="珠海市唐家湾镇淇澳村"),
+    LocationData("会同书店", "珠海", address="珠海市唐家湾镇会同村"),
+    LocationData("高坡村", "化州市"),
+    *(LocationData(name, "化州市") for name in UNNAMED_VILLAGES),
+    LocationData("广州辛亥革命纪念馆", "广州", address="广州市黄埔区长洲岛"),
+    LocationData("广州起义纪念馆", "广州", address="广州市越秀区起义路200号"),
+    LocationData("周文雍、陈铁军烈士纪念馆", "开平"),
+    LocationData('"港湾1号"科创园', "珠海", address="珠海市唐家湾镇"),
+    LocationData("金峰学校", "珠海"),
+    LocationData("健帆生物科技集团", "珠海"),
+]
+
+SAFETY_DRILL_SEGMENTS = "地震逃生演练、消防疏散演练、急救知识"
+
+EVENTS = [
+    EventData(
+        key="party-day-dangzhengban-branch-2",
+        title="党政办第二党支部主题党日",
+        category="party-day",
+        starts="2019-06-14 14:30",
+        ends="2019-06-14 17:00",
+        description="党政办第二党支部到苏兆征故居陈列馆开展主题党日活动。",
+        hosts=("党政办第二党支部",),
+        stops=(StopData("苏兆征故居陈列馆"),),
+    ),
+    EventData(
+        key="reading-jinding-health-centre",
+        title='"红色经典"读书分享会',
+        category="reading",
+        starts="2019-06-21 15:00",
+        ends="2019-06-21 17:00",
+        description="金鼎社区卫生服务中心党支部在会同书店举办“红色经典”读书分享会。",
+        hosts=("金鼎社区卫生服务中心党支部",),
+        stops=(StopData("会同书店"),),
+    ),
+    EventData(
+        key="visits-huazhou-party-members",
+        title="走访慰问困难党员和老党员",
+        category="visit",
+        starts="2019-07-01 08:30",
+        ends="2019-07-01 17:30",
+        description="建党98周年之际，扶贫办与派驻化州市扶贫工作组走访慰问化州市11个帮扶村的"
+        "困难党员和老党员。报道只点名高坡村，其余10个村为占位记录。",
+        theme="建党98周年 走访慰问困难党员和老党员",
+        hosts=("扶贫办", "派驻化州市扶贫工作组"),
+        stops=(
+            StopData("高坡村"),
+            *(StopData(name) for name in UNNAMED_VILLAGES),
+        ),
+        notes="日期为估计：报道只说在建党98周年（2019年7月1日）前后。",
+    ),
+    EventData(
+        key="party-day-jishan-community",
+        title="鸡山社区党组织主题教育党日",
+        category="party-day",
+        starts="2019-06-29 08:00",
+        ends="2019-06-29 18:00",
+        description="鸡山社区党组织50名党员赴广州，先后参观广州辛亥革命纪念馆和广州起义纪念馆。",
+        theme="不忘初心、牢记使命",
+        hosts=("鸡山社区党组织",),
+        stops=(
+            StopData("广州辛亥革命纪念馆"),
+            StopData("广州起义纪念馆"),
+        ),
+        headcount=50,
+    ),
+    EventData(
+        key="study-tour-houhuan-community",
+        title="后环社区党委参观学习",
+        category="study-tour",
+        starts="2019-07-05 08:00",
+        ends="2019-07-05 17:30",
+        description="后环社区党委组织全体党员到开平周文雍、陈铁军烈士纪念馆参观学习"
+        "（报道未给出人数）。",
+        hosts=("后环社区党委",),
+        stops=(StopData("周文雍、陈铁军烈士纪念馆"),),
+    ),
+    EventData(
+        key="finance-fair-shuangzi-liandong",
+        title='"双自联动"银企对接会',
+        category="finance",
+        starts="2019-06-26 14:00",
+        ends="2019-06-26 17:30",
+        description="高新区发展改革和财政金融局与横琴新区金融管理局在“港湾1号”科创园举办"
+        "“双自联动”银企对接会，100余名代表参加；9家金融机构设展位、作路演"
+        "（报道点名6家）。",
+        theme="双自联动",
+        hosts=("高新区发展改革和财政金融局", "横琴新区金融管理局"),
+        exhibitors=NAMED_EXHIBITORS + UNNAMED_EXHIBITORS,
+        stops=(StopData('"港湾1号"科创园'),),
+        headcount=100,
+        headcount_is_approximate=True,
+        outcome="多家企业与金融机构达成初步合作意向。",
+    ),
+    EventData(
+        key="safety-month-jinfeng-school",
+        title="安全生产宣传教育走进金峰学校",
+        category="safety",
+        campaign=SAFETY_MONTH,
+        starts="2019-06-12 09:00",
+        ends="2019-06-12 11:30",
+        description="安监局、教育局、总工会走进金峰学校开展安全生产宣传教育，100名学生参加。\n"
+        "活动环节：\n- 地震逃生演练\n- 消防疏散演练\n- 急救知识",
+        theme="防风险、除隐患、遏事故",
+        hosts=("安监局", "教育局", "总工会"),
+        participants=("金峰学校",),
+        stops=(StopData("金峰学校", note=SAFETY_DRILL_SEGMENTS),),
+        headcount=100,
+    ),
+    EventData(
+        key="contest-ankang-cup",
+        title='"安康杯"安全生产知识竞赛',
+        category="contest",
+        starts="2019-06-20 14:00",
+        ends="2019-06-20 17:30",
+        description="总工会、安监局主办，健帆生物科技集团、北京理工大学珠海学院协办。"
+        "来自企业和高校的10支参赛队经过五轮比拼决出名次（报道只点名获奖队伍）。",
+        hosts=("总工会", "安监局"),
+        co_organizers=("健帆生物科技集团", "北京理工大学珠海学院"),
+        teams=(
+            TeamData("健帆生物科技集团", award="冠军", rank=1),
+            TeamData("艾默生电气(珠海)有限公司", award="二等奖", rank=2),
+            TeamData("珠海藤佳能源", award="二等奖", rank=2),
+            *(TeamData(name) for name in UNNAMED_TEAMS),
+        ),
+        stops=(StopData("健帆生物科技集团"),),
+        outcome="健帆生物科技集团代表队获冠军；艾默生电气(珠海)有限公司、珠海藤佳能源代表队获二等奖。",
+    ),
+    EventData(
+        key="recurring-party-meeting",
+        title='"三会一课"支部党员大会',
+        category="meetings",
+        starts="2019-06-07 15:00",
+        ends="2019-06-07 16:30",
+        description="“三会一课”制度中的支部党员大会，每月第一个周五召开。",
+        recurrence_rule="FREQ=MONTHLY;BYDAY=1FR",
+        notes="例行工作，无结束日期。" + APPROXIMATE_DATE_NOTE,
+    ),
+    EventData(
+        key="recurring-grid-visits",
+        title="网格员每周走访",
+        category="grid",
+        starts="2019-06-05 09:00",
+        ends="2019-06-05 11:30",
+        description="网格员每周三上午走访网格内居民。",
+        recurrence_rule="FREQ=WEEKLY;BYDAY=WE",
+        notes="例行工作，无结束日期。" + APPROXIMATE_DATE_NOTE,
+    ),
+]
+
+
+def demo_uid(key: str) -> str:
+    """The stable UID of a demo event, the same on every machine and every run."""
+    return f"{uuid.uuid5(UID_NAMESPACE, key)}@{UID_DOMAIN}"
 
 
 def load_demo_data() -> int:
-    return 0
+    """Load the report's activities in one transaction; return how many events were created.
+
+    Rows that already exist are left as they are, so a second run changes nothing.
+    """
+    session = db.session
+    try:
+        categories = {data.slug: _category(data) for data in CATEGORIES}
+        campaigns = {data.name: _campaign(data) for data in CAMPAIGNS}
+        organizations: dict[str, Organization] = {}
+        for data in ORGANIZATIONS:
+            organizations[data.name] = _organization(data, organizations)
+        locations = {data.name: _location(data) for data in LOCATIONS}
+        created = 0
+        for data in EVENTS:
+            uid = demo_uid(data.key)
+            if session.scalar(select(Event.id).where(Event.uid == uid)) is not None:
+                continue
+            session.add(_event(data, uid, categories, campaigns, organizations, locations))
+            created += 1
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return created
+
+
+def _category(data: CategoryData) -> Category:
+    category = db.session.scalar(
+        select(Category).where(or_(Category.slug == data.slug, Category.name_zh == data.name_zh))
+    )
+    if category is None:
+        category = Category(
+            slug=data.slug, name_zh=data.name_zh, name_en=data.name_en, color=data.color
+        )
+        db.session.add(category)
+    return category
+
+
+def _campaign(data: CampaignData) -> Campaign:
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == data.name))
+    if campaign is None:
+        campaign = Campaign(
+            name=data.name,
+            theme=data.theme,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            description=data.description,
+        )
+        db.session.add(campaign)
+    return campaign
+
+
+def _organization(data: OrganizationData, known: dict[str, Organization]) -> Organization:
+    organization = db.session.scalar(select(Organization).where(Organization.name == data.name))
+    if organization is None:
+        organization = Organization(
+            name=data.name,
+            short_name=data.short_name,
+            kind=data.kind,
+            parent=known[data.parent] if data.parent else None,
+            description=data.description,
+        )
+        db.session.add(organization)
+    return organization
+
+
+def _location(data: LocationData) -> Location:
+    location = db.session.scalar(select(Location).where(Location.name == data.name))
+    if location is None:
+        location = Location(
+            name=data.name,
+            city=data.city,
+            address=data.address,
+            latitude=data.latitude,
+            longitude=data.longitude,
+        )
+        db.session.add(location)
+    return location
+
+
+def _event(
+    data: EventData,
+    uid: str,
+    categories: dict[str, Category],
+    campaigns: dict[str, Campaign],
+    organizations: dict[str, Organization],
+    locations: dict[str, Location],
+) -> Event:
+    event = Event(
+        uid=uid,
+        title=data.title,
+        description=data.description,
+        category=categories[data.category],
+        campaign=campaigns[data.campaign] if data.campaign else None,
+        theme=data.theme,
+        starts_at=_local_to_utc(data.starts),
+        ends_at=_local_to_utc(data.ends),
+        timezone=DEFAULT_TIMEZONE,
+        recurrence_rule=data.recurrence_rule,
+        status="confirmed",
+        visibility="public",
+        headcount=data.headcount,
+        headcount_is_approximate=data.headcount_is_approximate,
+        outcome=data.outcome,
+        notes=data.notes,
+        date_is_approximate=data.date_is_approximate,
+    )
+    for position, stop in enumerate(data.stops):
+        event.stops.append(
+            Stop(location=locations[stop.location], position=position, note=stop.note)
+        )
+    roles = (
+        ("host", data.hosts),
+        ("co_organizer", data.co_organizers),
+        ("participant", data.participants),
+        ("exhibitor", data.exhibitors),
+    )
+    links = [(role, name) for role, names in roles for name in names]
+    for position, (role, name) in enumerate(links):
+        event.organization_links.append(
+            EventOrganization(organization=organizations[name], role=role, position=position)
+        )
+    for position, team in enumerate(data.teams):
+        event.participations.append(
+            Participation(
+                organization=organizations[team.organization],
+                role="participant",
+                award=team.award,
+                rank=team.rank,
+                position=position,
+            )
+        )
+    return event
+
+
+def _local_to_utc(local_time: str) -> datetime:
+    """'2019-06-14 14:30' in Asia/Shanghai as an aware UTC datetime."""
+    naive = datetime.fromisoformat(local_time)
+    return naive.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE)).astimezone(UTC)

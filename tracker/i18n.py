@@ -9,7 +9,7 @@ from tracker.extensions import babel
 
 
 def select_locale() -> str:
-    """`?lang=` wins and is remembered; then the remembered choice; then the browser's preference."""
+    """`?lang=` wins and is remembered, then the remembered choice, then the browser's."""
     languages = babel_languages()
     chosen = request.args.get("lang")
     if chosen in languages:

@@ -65,4 +65,7 @@ def _describe_nth_weekday(day: str) -> str:
     ordinal, weekday = day[:-2], day[-2:]
     if ordinal == "-1":
         return _("最后一个%(day)s") % {"day": WEEKDAY_LABELS.get(weekday, weekday)}
-    return _("第%(n)s个%(day)s") % {"n": ordinal.lstrip("+"), "day": WEEKDAY_LABELS.get(weekday, weekday)}
+    return _("第%(n)s个%(day)s") % {
+        "n": ordinal.lstrip("+"),
+        "day": WEEKDAY_LABELS.get(weekday, weekday),
+    }

@@ -1,6 +1,6 @@
 """What every page shares: error pages, template filters and globals."""
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         local_datetime=local_datetime,
         describe_recurrence=describe_recurrence,
         url_with=url_with,
+        has_endpoint=has_endpoint,
     )
 
 
@@ -68,3 +69,8 @@ def url_with(**changes) -> str:
         else:
             args[key] = value if isinstance(value, list) else [value]
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a view exists, so shared templates link only to features that are installed."""
+    return name in current_app.view_functions

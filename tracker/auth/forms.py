@@ -7,5 +7,9 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=80)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码")), Length(max=200)])
+    username = StringField(
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=80)]
+    )
+    password = PasswordField(
+        _l("密码"), validators=[DataRequired(_l("请输入密码")), Length(max=200)]
+    )

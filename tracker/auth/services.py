@@ -16,7 +16,10 @@ class AccountError(ValueError):
 
 
 def create_user(
-    username: str, password: str, role: str = "coordinator", organization: Optional[Organization] = None
+    username: str,
+    password: str,
+    role: str = "coordinator",
+    organization: Optional[Organization] = None,
 ) -> User:
     """Create an account with a hashed password; refuses duplicates and short passwords."""
     username = username.strip()

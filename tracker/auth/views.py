@@ -24,7 +24,12 @@ def load_user(user_id: str):
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("events.home")
 

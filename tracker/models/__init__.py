@@ -1,7 +1,14 @@
 """All models, importable from one place."""
 
 from tracker.models.accounts import USER_ROLES, AuditEntry, FeedToken, User
-from tracker.models.directory import ORGANIZATION_KINDS, Campaign, Category, Location, Organization, Person
+from tracker.models.directory import (
+    ORGANIZATION_KINDS,
+    Campaign,
+    Category,
+    Location,
+    Organization,
+    Person,
+)
 from tracker.models.events import (
     DEFAULT_TIMEZONE,
     EVENT_STATUSES,

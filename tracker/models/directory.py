@@ -54,12 +54,8 @@ class Organization(Base):
         back_populates="parent", order_by="Organization.name"
     )
     people: Mapped[list[Person]] = relationship(back_populates="organization")
-    event_links: Mapped[list[EventOrganization]] = relationship(
-        back_populates="organization"
-    )
-    participations: Mapped[list[Participation]] = relationship(
-        back_populates="organization"
-    )
+    event_links: Mapped[list[EventOrganization]] = relationship(back_populates="organization")
+    participations: Mapped[list[Participation]] = relationship(back_populates="organization")
     users: Mapped[list[User]] = relationship(back_populates="organization")
 
     @property
@@ -99,12 +95,8 @@ class Location(Base):
     __tablename__ = "locations"
     __table_args__ = (
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
-        CheckConstraint(
-            "longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"
-        ),
-        CheckConstraint(
-            "(latitude IS NULL) = (longitude IS NULL)", name="coordinates_together"
-        ),
+        CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_together"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,9 +122,7 @@ class Category(Base):
     """Kind of activity: 主题党日, 安全生产, 知识竞赛…"""
 
     __tablename__ = "categories"
-    __table_args__ = (
-        CheckConstraint("color LIKE '#______'", name="color_hex"),
-    )
+    __table_args__ = (CheckConstraint("color LIKE '#______'", name="color_hex"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)

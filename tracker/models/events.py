@@ -205,7 +205,9 @@ class Event(Base):
         duration = self.ends_at - self.starts_at
         rules = self.recurrence()
         if rules is None:
-            if self.starts_at < window_end and (self.ends_at > window_start or self.starts_at >= window_start):
+            if self.starts_at < window_end and (
+                self.ends_at > window_start or self.starts_at >= window_start
+            ):
                 return [(self.starts_at, self.ends_at)]
             return []
         zone = self.zone
@@ -227,12 +229,11 @@ class Event(Base):
         for rule in rules._rrule:
             if rule._until is None and rule._count is None:
                 return None
-        last = None
-        for last in rules:
-            pass
-        if last is None:
+        occurrences = list(rules)
+        if not occurrences:
             return self.ends_at
-        return last.replace(tzinfo=self.zone).astimezone(UTC) + (self.ends_at - self.starts_at)
+        last_start = occurrences[-1].replace(tzinfo=self.zone).astimezone(UTC)
+        return last_start + (self.ends_at - self.starts_at)
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.title}>"
@@ -265,9 +266,7 @@ class EventOrganization(Base):
 
     __tablename__ = "event_organizations"
     __table_args__ = (
-        UniqueConstraint(
-            "event_id", "organization_id", "role", name="uq_event_organizations_role"
-        ),
+        UniqueConstraint("event_id", "organization_id", "role", name="uq_event_organizations_role"),
         CheckConstraint(_in("role", ORGANIZATION_ROLES), name="role"),
         CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_not_negative"),
     )

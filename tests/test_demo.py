@@ -1,0 +1,249 @@
+"""The demo data set: every activity of the report with its facts, loadable twice."""
+
+from datetime import UTC, date
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker import demo
+from tracker.demo import load_demo_data
+from tracker.extensions import db as database
+from tracker.models import Campaign, Event, Organization
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        table.name: database.session.scalar(select(func.count()).select_from(table))
+        for table in database.metadata.sorted_tables
+    }
+
+
+def _event(title: str) -> Event:
+    return database.session.scalars(select(Event).where(Event.title == title)).one()
+
+
+@pytest.fixture
+def loaded(db):
+    load_demo_data()
+    return db
+
+
+def test_first_load_creates_every_activity_of_the_report(db):
+    assert load_demo_data() == len(demo.EVENTS) == 10
+    assert db.session.scalar(select(func.count(Event.id))) == 10
+
+
+def test_second_load_creates_nothing_and_changes_nothing(loaded):
+    before = _row_counts()
+    events_before = {
+        event.uid: (event.sequence, event.version, event.updated_at)
+        for event in loaded.session.scalars(select(Event))
+    }
+
+    assert load_demo_data() == 0
+
+    loaded.session.expire_all()
+    assert _row_counts() == before
+    events_after = {
+        event.uid: (event.sequence, event.version, event.updated_at)
+        for event in loaded.session.scalars(select(Event))
+    }
+    assert events_after == events_before
+
+
+def test_demo_load_command_is_idempotent(db, runner):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "10" in first.output
+    before = _row_counts()
+
+    second = runner.invoke(args=["demo", "load"])
+
+    assert second.exit_code == 0, second.output
+    assert "未做更改" in second.output
+    db.session.expire_all()
+    assert _row_counts() == before
+
+
+def test_failed_load_saves_nothing(db, monkeypatch):
+    broken = demo.EventData(
+        key="broken",
+        title="坏数据",
+        category="no-such-category",
+        starts="2019-06-01 09:00",
+        ends="2019-06-01 10:00",
+        description="",
+    )
+    monkeypatch.setattr(demo, "EVENTS", [*demo.EVENTS, broken])
+
+    with pytest.raises(KeyError):
+        load_demo_data()
+
+    assert set(_row_counts().values()) == {0}
+
+
+def test_demo_uids_are_stable_and_unique(loaded):
+    uids = loaded.session.scalars(select(Event.uid)).all()
+    assert sorted(uids) == sorted(demo.demo_uid(data.key) for data in demo.EVENTS)
+    assert all(uid.endswith("@activity-tracker") for uid in uids)
+    assert demo.demo_uid("contest-ankang-cup") == demo.demo_uid("contest-ankang-cup")
+
+
+def test_every_demo_event_has_a_category_and_is_public_and_confirmed(loaded):
+    for event in loaded.session.scalars(select(Event)):
+        assert event.category is not None, event.title
+        assert event.is_public
+        assert event.status == "confirmed"
+
+
+def test_dates_not_in_the_report_are_marked_approximate(loaded):
+    for event in loaded.session.scalars(select(Event)):
+        assert event.date_is_approximate, event.title
+        assert "估计" in event.notes
+
+
+def test_times_are_stored_in_utc_and_shown_in_shanghai_time(loaded):
+    event = _event("鸡山社区党组织主题教育党日")
+    assert event.starts_at.tzinfo == UTC
+    assert event.starts_at.hour == 0
+    assert event.local_starts_at.hour == 8
+    assert event.timezone == "Asia/Shanghai"
+
+
+def test_jishan_party_day_visits_two_memorials_in_order_with_fifty_members(loaded):
+    event = _event("鸡山社区党组织主题教育党日")
+
+    assert [stop.location.name for stop in event.stops] == ["广州辛亥革命纪念馆", "广州起义纪念馆"]
+    assert [stop.position for stop in event.stops] == [0, 1]
+    assert {stop.location.city for stop in event.stops} == {"广州"}
+    assert str(event.reported_headcount) == "50"
+    assert not event.reported_headcount.is_approximate
+    assert event.theme == "不忘初心、牢记使命"
+    assert event.category.slug == "party-day"
+    assert [host.name for host in event.host_organizations] == ["鸡山社区党组织"]
+
+
+def test_houhuan_study_tour_has_all_members_and_no_headcount(loaded):
+    event = _event("后环社区党委参观学习")
+
+    assert event.reported_headcount is None
+    assert "全体党员" in event.description
+    assert [(stop.location.name, stop.location.city) for stop in event.stops] == [
+        ("周文雍、陈铁军烈士纪念馆", "开平")
+    ]
+    assert event.category.slug == "study-tour"
+
+
+def test_ankang_cup_contest_has_ten_teams_three_awards_hosts_and_co_organisers(loaded):
+    event = _event('"安康杯"安全生产知识竞赛')
+
+    teams = [p for p in event.participations if p.organization is not None]
+    assert len(teams) == 10
+    assert all(team.person is None and team.role == "participant" for team in teams)
+    awards = {team.organization.name: (team.award, team.rank) for team in teams if team.award}
+    assert awards == {
+        "健帆生物科技集团": ("冠军", 1),
+        "艾默生电气(珠海)有限公司": ("二等奖", 2),
+        "珠海藤佳能源": ("二等奖", 2),
+    }
+    assert [o.name for o in event.host_organizations] == ["总工会", "安监局"]
+    assert [o.name for o in event.organizations_in_role("co_organizer")] == [
+        "健帆生物科技集团",
+        "北京理工大学珠海学院",
+    ]
+    assert "五轮" in event.description
+    assert "冠军" in event.outcome
+    assert [stop.location.name for stop in event.stops] == ["健帆生物科技集团"]
+
+
+def test_unnamed_contest_teams_are_marked_as_not_named_in_the_report(loaded):
+    event = _event('"安康杯"安全生产知识竞赛')
+    unnamed = [p.organization for p in event.participations if p.award is None]
+
+    assert len(unnamed) == 7
+    assert all("报道未具名" in o.name and "未给出名称" in o.description for o in unnamed)
+
+
+def test_bank_enterprise_fair_has_approximate_headcount_and_nine_exhibitors(loaded):
+    event = _event('"双自联动"银企对接会')
+
+    assert event.headcount == 100
+    assert event.headcount_is_approximate
+    assert str(event.reported_headcount) == "100+"
+    exhibitors = event.organizations_in_role("exhibitor")
+    assert len(exhibitors) == 9
+    assert all(o.kind == "financial" for o in exhibitors)
+    assert {"横琴金投租赁", "华通金融租赁", "华金担保", "粤财担保", "建设银行", "广发银行"} <= {
+        o.name for o in exhibitors
+    }
+    assert [o.name for o in event.host_organizations] == [
+        "高新区发展改革和财政金融局",
+        "横琴新区金融管理局",
+    ]
+    assert [stop.location.name for stop in event.stops] == ['"港湾1号"科创园']
+    assert "初步合作意向" in event.outcome
+    assert "展位" in event.description and "路演" in event.description
+
+
+def test_safety_drill_belongs_to_the_safety_month_campaign(loaded):
+    event = _event("安全生产宣传教育走进金峰学校")
+
+    campaign = event.campaign
+    assert campaign.name == '第18个全国"安全生产月"'
+    assert campaign.theme == "防风险、除隐患、遏事故"
+    assert (campaign.starts_on, campaign.ends_on) == (date(2019, 6, 1), date(2019, 6, 30))
+    assert campaign.starts_on <= event.local_starts_at.date() <= campaign.ends_on
+    assert [o.name for o in event.host_organizations] == ["安监局", "教育局", "总工会"]
+    assert [o.name for o in event.organizations_in_role("participant")] == ["金峰学校"]
+    assert str(event.reported_headcount) == "100"
+    for segment in ("地震逃生演练", "消防疏散演练", "急救知识"):
+        assert segment in event.description
+    assert [stop.location.name for stop in event.stops] == ["金峰学校"]
+
+
+def test_visits_have_two_hosts_and_eleven_villages_starting_with_gaopo(loaded):
+    event = _event("走访慰问困难党员和老党员")
+
+    assert [o.name for o in event.host_organizations] == ["扶贫办", "派驻化州市扶贫工作组"]
+    assert len(event.stops) == 11
+    assert [stop.position for stop in event.stops] == list(range(11))
+    first = event.stops[0].location
+    assert (first.name, first.city) == ("高坡村", "化州市")
+    assert all(stop.location.city == "化州市" for stop in event.stops)
+    assert "困难党员和老党员" in event.description
+    assert event.date_is_approximate
+    assert event.local_starts_at.date() == date(2019, 7, 1)
+
+
+def test_branch_party_day_and_reading_session_have_host_and_place(loaded):
+    party_day = _event("党政办第二党支部主题党日")
+    reading = _event('"红色经典"读书分享会')
+
+    assert [o.name for o in party_day.host_organizations] == ["党政办第二党支部"]
+    assert [s.location.name for s in party_day.stops] == ["苏兆征故居陈列馆"]
+    assert party_day.category.name_zh == "主题党日"
+    assert [o.name for o in reading.host_organizations] == ["金鼎社区卫生服务中心党支部"]
+    assert [s.location.name for s in reading.stops] == ["会同书店"]
+    assert reading.category.slug == "reading"
+
+
+def test_recurring_work_repeats_without_end(loaded):
+    meeting = _event('"三会一课"支部党员大会')
+    grid_visits = _event("网格员每周走访")
+
+    assert meeting.recurrence_rule.startswith("FREQ=MONTHLY")
+    assert grid_visits.recurrence_rule == "FREQ=WEEKLY;BYDAY=WE"
+    assert meeting.series_ends_at is None and grid_visits.series_ends_at is None
+    assert meeting.category.slug == "meetings"
+    assert grid_visits.category.slug == "grid"
+
+
+def test_organizations_have_kinds_from_the_report(loaded):
+    kinds = dict(loaded.session.execute(select(Organization.name, Organization.kind)).all())
+
+    assert kinds["党政办第二党支部"] == "party_branch"
+    assert kinds["后环社区党委"] == "party_committee"
+    assert kinds["金峰学校"] == "school"
+    assert kinds["健帆生物科技集团"] == "enterprise"
+    assert kinds["横琴新区金融管理局"] == "government"
+    assert loaded.session.scalar(select(func.count(Campaign.id))) == 1

@@ -1,0 +1,151 @@
+"""Occurrences in time: the month grid of the home page and the upcoming list."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
+from tracker.extensions import db
+from tracker.models import DEFAULT_TIMEZONE, Event
+
+DISPLAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of an event (a single event has exactly one)."""
+
+    event: Event
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.event.zone)
+
+    @property
+    def local_days(self) -> list[date]:
+        """Every local day the occurrence covers (all-day ends are exclusive)."""
+        zone = self.event.zone
+        first = self.starts_at.astimezone(zone).date()
+        end = self.ends_at.astimezone(zone)
+        last = end.date()
+        if last > first and (self.event.is_all_day or end.time() == datetime.min.time()):
+            last -= timedelta(days=1)
+        return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_month: bool
+    is_today: bool
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+
+@dataclass
+class MonthGrid:
+    year: int
+    month: int
+    weeks: list[list[CalendarDay]]
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def previous_month(self) -> str:
+        return (self.first_day - timedelta(days=1)).strftime("%Y-%m")
+
+    @property
+    def next_month(self) -> str:
+        return (self.first_day + timedelta(days=32)).strftime("%Y-%m")
+
+
+def occurrences_between(
+    window_start: datetime, window_end: datetime, include_internal: bool = False
+) -> list[Occurrence]:
+    """All occurrences overlapping the window, recurring events expanded, in start order."""
+    statement = with_list_details(
+        visible_events(include_internal).where(overlapping(window_start, window_end))
+    )
+    found = []
+    for event in db.session.scalars(statement):
+        for start, end in event.occurrences_between(window_start, window_end):
+            found.append(Occurrence(event, start, end))
+    found.sort(key=lambda occurrence: (occurrence.starts_at, occurrence.event.id))
+    return found
+
+
+def month_grid(
+    year: int, month: int, include_internal: bool = False, today: date | None = None
+) -> MonthGrid:
+    """Monday-first weeks covering the month, each day with the occurrences on it."""
+    today = today or datetime.now(DISPLAY_ZONE).date()
+    weeks_of_dates = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    first, last = weeks_of_dates[0][0], weeks_of_dates[-1][-1]
+    days = {
+        day: CalendarDay(day, day.month == month, day == today)
+        for week in weeks_of_dates
+        for day in week
+    }
+    window = (local_day_start(first), local_day_start(last + timedelta(days=1)))
+    for occurrence in occurrences_between(*window, include_internal=include_internal):
+        for day in occurrence.local_days:
+            if day in days:
+                days[day].occurrences.append(occurrence)
+    return MonthGrid(year, month, [[days[day] for day in week] for week in weeks_of_dates])
+
+
+def upcoming_occurrences(
+    limit: int = 8, include_internal: bool = False, now: datetime | None = None
+):
+    """The next occurrences from now on, cancelled ones included (marked on the page)."""
+    now = now or datetime.now(UTC)
+    single = with_list_details(
+        visible_events(include_internal)
+        .where(Event.recurrence_rule.is_(None), Event.starts_at >= now)
+        .order_by(Event.starts_at)
+        .limit(limit)
+    )
+    recurring = with_list_details(
+        visible_events(include_internal).where(
+            Event.recurrence_rule.is_not(None),
+            Event.series_ends_at.is_(None) | (Event.series_ends_at >= now),
+        )
+    )
+    found = [
+        Occurrence(event, event.starts_at, event.ends_at) for event in db.session.scalars(single)
+    ]
+    horizon = now + timedelta(days=400)
+    for event in db.session.scalars(recurring):
+        upcoming = [pair for pair in event.occurrences_between(now, horizon) if pair[0] >= now]
+        found.extend(Occurrence(event, start, end) for start, end in upcoming[:limit])
+    found.sort(key=lambda occurrence: occurrence.starts_at)
+    return found[:limit]
+
+
+def recent_events(limit: int = 6, include_internal: bool = False) -> list[Event]:
+    """The latest events that have started, for a home page with nothing upcoming."""
+    statement = with_list_details(
+        visible_events(include_internal)
+        .where(Event.starts_at < datetime.now(UTC))
+        .order_by(Event.starts_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement))
+
+
+def parse_month(value: str | None, today: date | None = None) -> tuple[int, int] | None:
+    """'2019-06' → (2019, 6); None for an empty value; raises ValueError for a bad one."""
+    if not value:
+        today = today or datetime.now(DISPLAY_ZONE).date()
+        return today.year, today.month
+    year_text, _, month_text = value.partition("-")
+    year, month = int(year_text), int(month_text)
+    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+        raise ValueError(value)
+    return year, month
