@@ -1,5 +1,7 @@
 """What every page shares: error pages, template filters and globals."""
 
+from urllib.parse import urlencode
+
 from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -63,6 +65,8 @@ def _nl2br(text: str | None) -> Markup:
 def url_with(**changes) -> str:
     """The current URL with some query arguments replaced (None removes one); lists repeat."""
     args = request.args.to_dict(flat=False)
+    if request.endpoint is None:  # an error page for an unknown path
+        return request.path + "?" + urlencode({**args, **changes}, doseq=True)
     for key, value in changes.items():
         if value is None or value == []:
             args.pop(key, None)
