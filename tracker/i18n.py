@@ -32,15 +32,18 @@ def current_language() -> str:
     return locale.language if locale else "zh"
 
 
+_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
 def local_datetime(value: datetime, zone, with_time: bool = True) -> str:
     """A UTC datetime shown in the given zone, in the UI language."""
     local = value.astimezone(zone)
     if current_language() == "zh":
-        text = f"{local.year}年{local.month}月{local.day}日"
+        text = f"{local.year}年{local.month}月{local.day}日（{_WEEKDAYS_ZH[local.weekday()]}）"
         return f"{text} {local:%H:%M}" if with_time else text
     if with_time:
-        return format_datetime(local.replace(tzinfo=None), "medium", rebase=False)
-    return format_date(local.date(), "medium")
+        return format_datetime(local.replace(tzinfo=None), "EEE, MMM d, y HH:mm", rebase=False)
+    return format_date(local.date(), "EEE, MMM d, y")
 
 
 def init_app(app: Flask) -> None:
