@@ -37,7 +37,7 @@ lint: $(BIN)/activate
 	$(BIN)/ruff format --check .
 
 js-deps:
-	@if [ -f package.json ]; then npm install --no-audit --no-fund --silent; fi
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; elif [ -f package.json ]; then npm install --no-audit --no-fund --silent; fi
 
 test: install js-deps lint
 	$(BIN)/pytest -q
