@@ -1,7 +1,7 @@
-"""Sign-in and accounts."""
+"""Sign-in, accounts, permissions and account administration."""
 
 from flask import Blueprint
 
 blueprint = Blueprint("auth", __name__)
 
-from tracker.auth import views  # noqa: E402,F401
+from tracker.auth import models, views  # noqa: E402,F401
