@@ -1,1 +1,286 @@
-"""Statistics views (built in the statistics issue)."""
+"""Participant statistics: the overview page and its CSV and XLSX exports."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.events.views import can_see_internal
+from tracker.extensions import db
+from tracker.i18n import current_language
+from tracker.models import Campaign, Category, Organization
+from tracker.stats import blueprint
+from tracker.stats.charts import Bar, bar_chart, column_chart
+from tracker.stats.export import (
+    CSV_MIME,
+    XLSX_MIME,
+    content_disposition,
+    statistics_tables,
+    to_csv,
+    to_xlsx,
+)
+from tracker.stats.queries import (
+    BREAKDOWN_ROWS_SHOWN,
+    GroupRow,
+    Statistics,
+    StatsScope,
+    data_years,
+    gather_statistics,
+    parse_stats_filters,
+    person_totals,
+)
+
+
+def _scope() -> StatsScope:
+    return parse_stats_filters(request.args, include_internal=can_see_internal())
+
+
+def _statistics(scope: StatsScope, row_limit: int | None) -> Statistics:
+    """Names of people only for signed-in coordinators; anonymous readers get figures."""
+    return gather_statistics(
+        scope,
+        include_people=current_user.is_authenticated,
+        row_limit=row_limit,
+        locale=current_language(),
+    )
+
+
+@blueprint.route("/")
+def overview():
+    """Totals and breakdowns for the filtered period, each chart beside its table."""
+    scope = _scope()
+    statistics = _statistics(scope, BREAKDOWN_ROWS_SHOWN)
+    return render_template(
+        "stats/overview.html",
+        scope=scope,
+        statistics=statistics,
+        charts=_charts(statistics),
+        choices=_filter_choices(),
+        year_links=_year_links(scope),
+        rows_shown=BREAKDOWN_ROWS_SHOWN,
+        month_label=month_label,
+    )
+
+
+@blueprint.route("/export.csv")
+def export_csv():
+    """The same figures as CSV: UTF-8 with BOM, tables one after another."""
+    scope = _scope()
+    tables = statistics_tables(_statistics(scope, None), _notes(scope), month_label)
+    return _download(to_csv(tables), CSV_MIME, scope, "csv")
+
+
+@blueprint.route("/export.xlsx")
+def export_xlsx():
+    """The same figures as an Excel workbook, one sheet per table."""
+    scope = _scope()
+    tables = statistics_tables(_statistics(scope, None), _notes(scope), month_label)
+    return _download(to_xlsx(tables), XLSX_MIME, scope, "xlsx")
+
+
+@blueprint.app_template_global("person_participation_totals")
+def person_participation_totals(person_id: int):
+    """A person's attended activities, hours and awards, for the person page."""
+    return person_totals(person_id)
+
+
+@blueprint.app_template_global("stats_month_label")
+def month_label(month: str, short: bool = False) -> str:
+    """'2019-06' as 2019年6月 (or 6月 when `short`)."""
+    year, number = month.split("-")
+    if short:
+        return _("%(month)s月", month=int(number))
+    return _("%(year)s年%(month)s月", year=year, month=int(number))
+
+
+@blueprint.app_template_global("format_hours")
+def format_hours(hours: Decimal) -> str:
+    """12.50 → 12.5, 3.00 → 3."""
+    text = f"{hours:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+@blueprint.app_template_global("organization_activity_chart")
+def organization_activity_chart(rows: list[GroupRow], chart_id: str = "organization-months"):
+    """The organisation page's activities per month (the last three years at most)."""
+    shown = rows[-36:]
+    same_year = len({row.label[:4] for row in shown}) == 1
+    return column_chart(
+        chart_id,
+        _("每月活动数"),
+        [_month_bar(row, same_year, row.figures.activities) for row in shown],
+        unit=_("项"),
+        line=[_headcount_point(row, same_year) for row in shown],
+        line_title=_("人数"),
+    )
+
+
+def _year_links(scope: StatsScope) -> list[tuple[str, str, bool]]:
+    """Quick links to each year with activities (and all of them), other filters kept."""
+    years = data_years(scope.include_internal)
+    kept = {name: values for name, values in scope.to_args().items() if name not in ("from", "to")}
+    filters = scope.filters
+    links = []
+    for label, first, last in [(str(year), year, year) for year in years] + [
+        (_("全部年份"), years[0], years[-1])
+    ]:
+        period = {"from": date(first, 1, 1), "to": date(last, 12, 31)}
+        links.append(
+            (
+                label,
+                url_for("stats.overview", **kept, **{k: v.isoformat() for k, v in period.items()}),
+                (filters.date_from, filters.date_to) == (period["from"], period["to"]),
+            )
+        )
+    return links
+
+
+def _download(body: bytes, mimetype: str, scope: StatsScope, extension: str) -> Response:
+    period = "_".join(
+        value.isoformat() for value in (scope.filters.date_from, scope.filters.date_to) if value
+    )
+    filename = f"{_('活动统计')}_{period}.{extension}"
+    fallback = f"activity-statistics_{period}.{extension}"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename, fallback)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _notes(scope: StatsScope) -> list[tuple[str, str]]:
+    """Period, filters and counting rules, for the top of an export."""
+    filters = scope.filters
+    period = " – ".join(
+        value.isoformat() if value else "…" for value in (filters.date_from, filters.date_to)
+    )
+    notes = [(_("统计期间"), period)]
+    for label, model, ids, attribute in (
+        (_("类别"), Category, filters.category_ids, "name_zh"),
+        (_("组织"), Organization, filters.organization_ids, "name"),
+        (_("专项活动"), Campaign, filters.campaign_ids, "name"),
+    ):
+        if ids:
+            names = db.session.scalars(
+                select(getattr(model, attribute)).where(model.id.in_(ids)).order_by(model.id)
+            ).all()
+            notes.append((label, "、".join(names)))
+    notes.append(
+        (
+            _("范围"),
+            _("包括内部活动") if scope.include_internal else _("仅公开活动"),
+        )
+    )
+    notes.extend((_("说明"), rule) for rule in counting_rules())
+    for error in scope.errors:
+        notes.append((_("已忽略的筛选条件"), error))
+    return notes
+
+
+@blueprint.app_template_global("stats_counting_rules")
+def counting_rules() -> list[str]:
+    """How the figures are counted, as shown on the page and in the exports."""
+    return [
+        _("已取消的活动不计入统计。"),
+        _(
+            "重复活动（如每周走访）按一项活动计，不按次数计；在其开始的月份计入（早于统计期间开始的计入第一个月）。"
+        ),
+        _(
+            "人数：有上报人数的按上报人数，否则按各组织人数之和，否则按登记的参与者数；含约数的合计标“+”。"
+        ),
+        _("参与人次、参与人数和服务时长只计已出席的参与记录。"),
+        _("一项活动涉及多个组织或地点时，在每个组织、地点下各计一次。"),
+        _("日期按北京时间（Asia/Shanghai）计。"),
+        _("已登录的协调员看到的统计包括内部活动；未登录时只统计公开活动。"),
+    ]
+
+
+def _filter_choices() -> dict:
+    return {
+        "categories": db.session.scalars(select(Category).order_by(Category.id)).all(),
+        "organizations": db.session.scalars(select(Organization).order_by(Organization.name)).all(),
+        "campaigns": db.session.scalars(select(Campaign).order_by(Campaign.name)).all(),
+    }
+
+
+def _month_bar(row: GroupRow, same_year: bool, value: float) -> Bar:
+    return Bar(
+        label=month_label(row.label, short=same_year) if same_year else row.label,
+        value=value,
+        tooltip=month_label(row.label),
+    )
+
+
+def _headcount_point(row: GroupRow, same_year: bool) -> Bar:
+    count = row.figures.headcount
+    return Bar(
+        label=row.label,
+        value=count.value if count else 0,
+        text=str(count) if count else "0",
+        tooltip=month_label(row.label),
+    )
+
+
+def _charts(statistics: Statistics) -> dict:
+    """The page's SVG charts, built from the same rows as its tables."""
+    unit = _("项")
+    months = statistics.by_month
+    same_year = len({row.label[:4] for row in months}) == 1
+    uncategorized = _("未分类")
+    return {
+        "months": column_chart(
+            "chart-months",
+            _("每月活动数与人数"),
+            [_month_bar(row, same_year, row.figures.activities) for row in months],
+            unit=unit,
+            line=[_headcount_point(row, same_year) for row in months],
+            line_title=_("人数"),
+        )
+        if months
+        else None,
+        "categories": bar_chart(
+            "chart-categories",
+            _("各类别活动数"),
+            [
+                Bar(row.label or uncategorized, row.figures.activities, color=row.color)
+                for row in statistics.by_category
+            ],
+            unit=unit,
+        )
+        if statistics.by_category
+        else None,
+        "organizations": bar_chart(
+            "chart-organizations",
+            _("各组织参与的活动数"),
+            [
+                Bar(row.display_name, row.activities, tooltip=row.name)
+                for row in statistics.by_organization
+            ],
+            unit=unit,
+        )
+        if statistics.by_organization
+        else None,
+        "locations": bar_chart(
+            "chart-locations",
+            _("各地点活动数"),
+            [Bar(row.name, row.activities) for row in statistics.by_location],
+            unit=unit,
+        )
+        if statistics.by_location
+        else None,
+        "campaigns": bar_chart(
+            "chart-campaigns",
+            _("各专项活动的活动数"),
+            [
+                Bar(row.label or _("不属于专项活动"), row.figures.activities, color="#e67e22")
+                for row in statistics.by_campaign
+            ],
+            unit=unit,
+        )
+        if statistics.by_campaign
+        else None,
+    }
