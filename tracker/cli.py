@@ -5,6 +5,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from tracker.auth.services import AccountError, create_user
+from tracker.feeds.cli import ics_group
 from tracker.models import USER_ROLES
 
 demo_group = AppGroup("demo", help="演示数据 / Demo data.")
@@ -67,3 +68,4 @@ def user_create(name: str, role: str, password: str | None, organization_name: s
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(user_group)
+    app.cli.add_command(ics_group)

@@ -1,1 +1,233 @@
-"""Feed views (built in the feeds issue)."""
+"""Feed views: public and per-event iCalendar, private feeds, the subscribe page, tokens, import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker.events.queries import EventFilters, parse_event_filters
+from tracker.extensions import db
+from tracker.feeds import blueprint
+from tracker.feeds.forms import FeedTokenForm, ImportForm
+from tracker.feeds.importer import ImportRefused, import_calendar
+from tracker.feeds.queries import private_feed_events, public_feed_events
+from tracker.feeds.services import (
+    FeedTokenError,
+    calendar_name,
+    create_feed_token,
+    external_url,
+    filters_key,
+    rendered_feed,
+    revoke_feed_token,
+    user_for_token,
+    webcal_url,
+)
+from tracker.models import DEFAULT_TIMEZONE, Campaign, Category, Event, Location, Organization
+
+CALENDAR_MIMETYPE = "text/calendar; charset=utf-8"
+
+
+@blueprint.app_template_global("feeds_zone")
+def feeds_zone() -> ZoneInfo:
+    """The zone token times are shown in (the site's default zone)."""
+    return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def _bad_filters(filters: EventFilters) -> Response:
+    """400 with the reasons as plain Chinese text: a calendar client shows no HTML."""
+    text = _("订阅地址中的筛选条件无效：") + "\n" + "\n".join(filters.errors) + "\n"
+    return Response(text, status=400, mimetype="text/plain; charset=utf-8")
+
+
+def _feed_response(
+    key: tuple,
+    statement,
+    name: Callable[[], str],
+    cache_control: str,
+    filename: Optional[str] = None,
+    cacheable: bool = True,
+) -> Response:
+    """200 with the feed, or 304 when the client's copy is current (RFC 9110 §13.2.2)."""
+    etag, last_modified, body = rendered_feed(key, statement, name, cacheable=cacheable)
+    if _not_modified(etag, last_modified):
+        response = Response(status=304)
+    else:
+        response = Response(body().body, mimetype=CALENDAR_MIMETYPE)
+        if filename:
+            response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def _not_modified(etag: str, last_modified: Optional[datetime]) -> bool:
+    """If-None-Match decides when present; only without it does If-Modified-Since count."""
+    if request.headers.get("If-None-Match"):
+        return request.if_none_match.contains_weak(etag)
+    since = request.if_modified_since
+    return since is not None and last_modified is not None and last_modified <= since
+
+
+@blueprint.route("/calendar.ics")
+def calendar():
+    """All public events matching the same filters as /events/."""
+    filters = parse_event_filters(request.args)
+    if filters.errors:
+        return _bad_filters(filters)
+    return _feed_response(
+        ("public", filters_key(filters)),
+        public_feed_events(filters),
+        lambda: calendar_name(filters),
+        cache_control="public, no-cache",
+    )
+
+
+@blueprint.route("/events/<int:event_id>.ics")
+def event_ics(event_id: int):
+    """One event as a downloadable .ics file (the event page's "添加到日历" button)."""
+    statement = select(Event).where(Event.id == event_id)
+    if not current_user.is_authenticated:
+        statement = statement.where(Event.visibility == "public")
+    title = db.session.scalar(statement.with_only_columns(Event.title))
+    if title is None:
+        abort(404)
+    return _feed_response(
+        ("event", event_id),
+        statement,
+        lambda: title,
+        cache_control="private, no-cache",
+        filename=f"{_safe_filename(title)}.ics",
+        cacheable=False,
+    )
+
+
+def _safe_filename(title: str) -> str:
+    cleaned = "".join(" " if char in '\\/:*?"<>|\r\n\t' else char for char in title).strip()
+    return cleaned[:80] or "event"
+
+
+@blueprint.route("/feeds/private/<token>.ics")
+def private_calendar(token: str):
+    """A token owner's feed: public events plus their organisation's internal ones."""
+    user = user_for_token(token)
+    if user is None:
+        abort(404)
+    filters = parse_event_filters(request.args)
+    if filters.errors:
+        return _bad_filters(filters)
+    return _feed_response(
+        ("private", user.organization_id, filters_key(filters)),
+        private_feed_events(filters, user),
+        lambda: calendar_name(filters, suffix=_("含内部活动")),
+        cache_control="private, no-cache",
+    )
+
+
+@blueprint.route("/feeds/")
+def subscribe():
+    """Ready-made subscription links per category, organisation, location and campaign."""
+    filters = parse_event_filters(request.args)
+    current = None
+    if not filters.is_empty and not filters.errors:
+        https = external_url("feeds.calendar", **filters.to_args())
+        current = {"name": calendar_name(filters), "https": https, "webcal": webcal_url(https)}
+    everything = external_url("feeds.calendar")
+    groups = [
+        (_("按类别"), "category", db.session.scalars(select(Category).order_by(Category.id))),
+        (
+            _("按组织"),
+            "organization",
+            db.session.scalars(select(Organization).order_by(Organization.name)),
+        ),
+        (_("按地点"), "location", db.session.scalars(select(Location).order_by(Location.name))),
+        (_("按专项活动"), "campaign", db.session.scalars(select(Campaign).order_by(Campaign.name))),
+    ]
+    sections = []
+    for title, argument, items in groups:
+        rows = []
+        for item in items:
+            https = external_url("feeds.calendar", **{argument: item.id})
+            label = item.name_zh if argument == "category" else item.name
+            rows.append({"name": label, "https": https, "webcal": webcal_url(https)})
+        sections.append({"title": title, "rows": rows})
+    return render_template(
+        "feeds/subscribe.html",
+        filters=filters,
+        current=current,
+        everything={"https": everything, "webcal": webcal_url(everything)},
+        sections=sections,
+    )
+
+
+@blueprint.route("/feeds/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """The signed-in user's private feed links: list, create (shown once), revoke."""
+    form = FeedTokenForm()
+    new_token_url = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                _token, secret = create_feed_token(current_user, form.name.data)
+            except FeedTokenError as error:
+                form.name.errors.append(str(error))
+                status = 400
+            else:
+                new_token_url = external_url("feeds.private_calendar", token=secret)
+        else:
+            status = 400
+    return (
+        render_template(
+            "feeds/tokens.html",
+            token_form=form,
+            new_token_url=new_token_url,
+            new_token_webcal=webcal_url(new_token_url) if new_token_url else None,
+        ),
+        status,
+    )
+
+
+@blueprint.route("/feeds/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of the user's tokens; its feed answers 404 from now on."""
+    token = revoke_feed_token(current_user, token_id)
+    if token is None:
+        abort(404)
+    flash(_("已停用订阅链接“%(name)s”。", name=token.name), "success")
+    return redirect(_safe_next(request.form.get("next")) or url_for("feeds.tokens"))
+
+
+def _safe_next(target: Optional[str]) -> Optional[str]:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@blueprint.route("/feeds/import", methods=["GET", "POST"])
+@login_required
+def import_file():
+    """Upload an .ics file: events are created or updated by UID, all or nothing."""
+    form = ImportForm()
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        try:
+            result = import_calendar(data, user=current_user)
+        except ImportRefused as refusal:
+            form.file.errors.extend(refusal.messages)
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("feeds/import.html", form=form, result=result), status

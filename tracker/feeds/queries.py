@@ -1,0 +1,257 @@
+"""Read queries for feeds: which events a feed holds, its validator, and the rows it renders.
+
+A feed of 10,000 events is read in a fixed number of queries (events, stops, organisations,
+team counts), as plain rows rather than ORM objects: the feed only needs a few columns and
+building 50,000 mapped objects would cost more than rendering them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Select, exists, func, or_, select, true
+
+from tracker.events.queries import EventFilters, filtered_events
+from tracker.extensions import db
+from tracker.models import (
+    AuditEntry,
+    Campaign,
+    Category,
+    Event,
+    EventOrganization,
+    Headcount,
+    Location,
+    Organization,
+    Participation,
+    Stop,
+)
+from tracker.models.accounts import User
+
+
+@dataclass
+class FeedStop:
+    """One itinerary stop as a feed shows it."""
+
+    name: str
+    city: Optional[str]
+    address: Optional[str]
+    latitude: Optional[float]
+    longitude: Optional[float]
+
+    @property
+    def full_name(self) -> str:
+        """Same wording as `Location.full_name`."""
+        if self.city and self.city not in self.name:
+            return f"{self.name}（{self.city}）"
+        return self.name
+
+
+@dataclass
+class FeedOrganization:
+    """An organisation's role in an event, as a feed shows it."""
+
+    role: str
+    name: str
+    short_name: Optional[str]
+    kind: str
+    headcount: Optional[int]
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass
+class FeedEvent:
+    """The columns of an event a feed needs, with its stops and organisations in order."""
+
+    id: int
+    uid: str
+    title: str
+    description: Optional[str]
+    theme: Optional[str]
+    outcome: Optional[str]
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    is_all_day: bool
+    recurrence_rule: Optional[str]
+    status: str
+    visibility: str
+    headcount: Optional[int]
+    headcount_is_approximate: bool
+    sequence: int
+    updated_at: datetime
+    category_name: Optional[str]
+    category_slug: Optional[str]
+    category_name_en: Optional[str]
+    category_color: Optional[str]
+    campaign_name: Optional[str]
+    campaign_theme: Optional[str]
+    stops: list[FeedStop] = field(default_factory=list)
+    organizations: list[FeedOrganization] = field(default_factory=list)
+    participation_count: int = 0
+
+    @property
+    def reported_headcount(self) -> Optional[Headcount]:
+        """The headcount rule of `Event.reported_headcount`, on plain rows."""
+        if self.headcount is not None:
+            return Headcount(self.headcount, self.headcount_is_approximate)
+        organization_counts = [
+            link.headcount for link in self.organizations if link.headcount is not None
+        ]
+        if organization_counts:
+            return Headcount(sum(organization_counts))
+        if self.participation_count:
+            return Headcount(self.participation_count)
+        return None
+
+
+_EVENT_COLUMNS = (
+    Event.id,
+    Event.uid,
+    Event.title,
+    Event.description,
+    Event.theme,
+    Event.outcome,
+    Event.starts_at,
+    Event.ends_at,
+    Event.timezone,
+    Event.is_all_day,
+    Event.recurrence_rule,
+    Event.status,
+    Event.visibility,
+    Event.headcount,
+    Event.headcount_is_approximate,
+    Event.sequence,
+    Event.updated_at,
+    Category.name_zh,
+    Category.slug,
+    Category.name_en,
+    Category.color,
+    Campaign.name,
+    Campaign.theme,
+)
+
+
+def public_feed_events(filters: EventFilters) -> Select:
+    """Public events matching the filters; internal events never."""
+    return filtered_events(filters, include_internal=False)
+
+
+def private_feed_events(filters: EventFilters, user: User) -> Select:
+    """Public events plus the internal events of the user's organisation (any role)."""
+    statement = filtered_events(filters, include_internal=True)
+    if user.organization_id is None:
+        return statement.where(Event.visibility == "public")
+    organization_id = user.organization_id
+    takes_part = or_(
+        exists().where(
+            (EventOrganization.event_id == Event.id)
+            & (EventOrganization.organization_id == organization_id)
+        ),
+        exists().where(
+            (Participation.event_id == Event.id)
+            & (Participation.organization_id == organization_id)
+        ),
+    )
+    return statement.where(or_(Event.visibility == "public", takes_part))
+
+
+@dataclass(frozen=True)
+class FeedValidator:
+    """What decides whether a cached feed is still right, read in one aggregate query."""
+
+    count: int
+    latest_update: Optional[datetime]
+    latest_change_anywhere: Optional[datetime]
+
+    @property
+    def key(self) -> str:
+        parts = (self.count, self.latest_update, self.latest_change_anywhere)
+        return "|".join("" if part is None else str(part) for part in parts)
+
+
+def feed_validator(statement: Select) -> FeedValidator:
+    """Count and newest change of the feed's events, and the newest change anywhere.
+
+    The newest change anywhere (any event, any audit entry) also moves when an event leaves
+    the feed or is deleted, so it makes a safe Last-Modified.
+    """
+    latest_event = select(func.max(Event.updated_at)).scalar_subquery()
+    latest_audit = select(func.max(AuditEntry.created_at)).scalar_subquery()
+    aggregate = (
+        select(func.count(Event.id), func.max(Event.updated_at), latest_event, latest_audit)
+        .select_from(Event)
+        .where(_where(statement))
+    )
+    count, latest_update, latest_any_event, latest_audit_entry = db.session.execute(aggregate).one()
+    changes = [value for value in (latest_any_event, latest_audit_entry) if value]
+    return FeedValidator(count, latest_update, max(changes) if changes else None)
+
+
+def _where(statement: Select):
+    return statement.whereclause if statement.whereclause is not None else true()
+
+
+def load_feed_events(statement: Select) -> list[FeedEvent]:
+    """The feed's events with stops, organisations and team counts, in four queries."""
+    where = _where(statement)
+    rows = db.session.execute(
+        select(*_EVENT_COLUMNS)
+        .select_from(Event)
+        .outerjoin(Category, Event.category_id == Category.id)
+        .outerjoin(Campaign, Event.campaign_id == Campaign.id)
+        .where(where)
+        .order_by(Event.starts_at, Event.id)
+    ).all()
+    if not rows:
+        return []
+    event_ids = select(Event.id).where(where)
+    events = {row[0]: FeedEvent(*row) for row in rows}
+
+    for event_id, name, city, address, latitude, longitude in db.session.execute(
+        select(
+            Stop.event_id,
+            Location.name,
+            Location.city,
+            Location.address,
+            Location.latitude,
+            Location.longitude,
+        )
+        .join(Location, Stop.location_id == Location.id)
+        .where(Stop.event_id.in_(event_ids))
+        .order_by(Stop.event_id, Stop.position)
+    ):
+        events[event_id].stops.append(FeedStop(name, city, address, latitude, longitude))
+
+    for event_id, role, name, short_name, kind, headcount in db.session.execute(
+        select(
+            EventOrganization.event_id,
+            EventOrganization.role,
+            Organization.name,
+            Organization.short_name,
+            Organization.kind,
+            EventOrganization.headcount,
+        )
+        .join(Organization, EventOrganization.organization_id == Organization.id)
+        .where(EventOrganization.event_id.in_(event_ids))
+        .order_by(EventOrganization.event_id, EventOrganization.position, EventOrganization.id)
+    ):
+        events[event_id].organizations.append(
+            FeedOrganization(role, name, short_name, kind, headcount)
+        )
+
+    participation_counts: dict[int, int] = defaultdict(int)
+    for event_id, count in db.session.execute(
+        select(Participation.event_id, func.count(Participation.id))
+        .where(Participation.event_id.in_(event_ids))
+        .group_by(Participation.event_id)
+    ):
+        participation_counts[event_id] = count
+    for event_id, count in participation_counts.items():
+        events[event_id].participation_count = count
+    return list(events.values())

@@ -1,0 +1,173 @@
+"""Feed operations: naming feeds, absolute links, private feed tokens, rendering with a cache."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, timedelta
+from typing import Optional
+
+from flask import current_app, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+
+from tracker.db import now_utc
+from tracker.events.queries import EventFilters
+from tracker.extensions import db
+from tracker.feeds.builder import FeedContext, build_calendar
+from tracker.feeds.cache import RenderedFeed, feed_cache
+from tracker.feeds.queries import feed_validator, load_feed_events
+from tracker.models import Campaign, Category, FeedToken, Location, Organization, User
+
+# Raise when the feed's shape changes, so caches and clients' ETags from before are dropped.
+FEED_FORMAT_VERSION = "1"
+MAX_TOKEN_NAME_LENGTH = 100
+TOKEN_USE_RECORDED_EVERY = timedelta(hours=1)
+
+
+class FeedTokenError(ValueError):
+    """A user-facing reason why a token operation was refused."""
+
+
+def public_base_url() -> str:
+    """The site's root URL for links that leave the site: PUBLIC_BASE_URL, else the request's."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    return (configured or request.url_root).rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL on the public base, e.g. for a feed link or an event page."""
+    path = url_for(endpoint, **values)
+    script_root = request.script_root if request else ""
+    if script_root and path.startswith(script_root):
+        path = path[len(script_root) :]
+    return public_base_url() + path
+
+
+def webcal_url(https_url: str) -> str:
+    """The same feed with the webcal:// scheme, which makes Apple and Outlook subscribe."""
+    return "webcal://" + https_url.split("://", 1)[1]
+
+
+def calendar_name(filters: EventFilters, suffix: Optional[str] = None) -> str:
+    """A Chinese calendar name saying what the feed holds: '活动日历 · 类别：主题党日'."""
+    parts = [_("活动日历")]
+    for model, ids, label, attribute in (
+        (Category, filters.category_ids, _("类别"), "name_zh"),
+        (Organization, filters.organization_ids, _("组织"), "name"),
+        (Location, filters.location_ids, _("地点"), "name"),
+        (Campaign, filters.campaign_ids, _("专项活动"), "name"),
+    ):
+        if ids:
+            names = db.session.scalars(
+                select(getattr(model, attribute)).where(model.id.in_(ids)).order_by(model.id)
+            ).all()
+            parts.append(f"{label}：{'、'.join(names)}")
+    if filters.statuses:
+        from tracker.labels import EVENT_STATUS_LABELS
+
+        statuses = "、".join(str(EVENT_STATUS_LABELS[code]) for code in filters.statuses)
+        parts.append(f"{_('状态')}：{statuses}")
+    if filters.query:
+        parts.append(f"{_('关键词')}：{filters.query}")
+    if filters.date_from or filters.date_to:
+        start = filters.date_from.isoformat() if filters.date_from else "…"
+        end = filters.date_to.isoformat() if filters.date_to else "…"
+        parts.append(f"{start} – {end}")
+    if suffix:
+        parts.append(suffix)
+    return " · ".join(parts)
+
+
+def filters_key(filters: EventFilters) -> tuple:
+    """A hashable, order-independent identity of the filters."""
+    return tuple(sorted((name, tuple(values)) for name, values in filters.to_args().items()))
+
+
+def rendered_feed(
+    key: tuple,
+    statement: Select,
+    name: Callable[[], str],
+    cacheable: bool = True,
+) -> tuple[str, Optional[object], Callable[[], RenderedFeed]]:
+    """The feed's ETag and Last-Modified (one aggregate query) and a function giving its bytes.
+
+    The bytes come from the cache when nothing changed since they were rendered; otherwise
+    the events are loaded in a fixed number of queries and rendered with icalendar.
+    """
+    base_url = public_base_url()
+    validator = feed_validator(statement)
+    fingerprint = "|".join((FEED_FORMAT_VERSION, repr(key), base_url, validator.key))
+    etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    last_modified = validator.latest_change_anywhere
+    if last_modified is not None:
+        last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
+    cache_key = (key, base_url)
+
+    def body() -> RenderedFeed:
+        cache = feed_cache()
+        cached = cache.get(cache_key, etag) if cacheable else None
+        if cached is not None:
+            return cached
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+            context = FeedContext(base_url, event_url=external_url("events.show_event", event_id=0))
+            calendar = build_calendar(load_feed_events(statement), name(), context)
+        entry = RenderedFeed(etag, last_modified, calendar.to_ical())
+        if cacheable:
+            cache.put(cache_key, entry)
+        return entry
+
+    return etag, last_modified, body
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest stored instead of the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_feed_token(user: User, name: str) -> tuple[FeedToken, str]:
+    """A new private-feed token for the user; the secret is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise FeedTokenError(_("请为订阅链接起一个名称，例如“办公室电脑 Outlook”。"))
+    if len(name) > MAX_TOKEN_NAME_LENGTH:
+        raise FeedTokenError(_("名称最多 %(n)s 个字符。", n=MAX_TOKEN_NAME_LENGTH))
+    secret = secrets.token_urlsafe(32)
+    token = FeedToken(user=user, name=name, token_hash=hash_token(secret))
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def revoke_feed_token(user: User, token_id: int) -> Optional[FeedToken]:
+    """Revoke one of the user's own tokens; None when it is not theirs or does not exist."""
+    token = db.session.get(FeedToken, token_id)
+    if token is None or token.user_id != user.id:
+        return None
+    if token.revoked_at is None:
+        token.revoked_at = now_utc()
+        db.session.commit()
+    return token
+
+
+def user_for_token(secret: str) -> Optional[User]:
+    """The enabled owner of a live token, recording its use at most once an hour."""
+    if not secret or len(secret) > 200:
+        return None
+    row = db.session.execute(
+        select(FeedToken, User)
+        .join(User, FeedToken.user_id == User.id)
+        .where(FeedToken.token_hash == hash_token(secret))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    if token.revoked_at is not None or not user.is_enabled:
+        return None
+    now = now_utc()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RECORDED_EVERY:
+        token.last_used_at = now
+        db.session.commit()
+    return user
