@@ -1,18 +1,32 @@
-"""Account operations: creating users and checking passwords."""
+"""Account operations: creating and changing users, checking passwords, throttling sign-in."""
 
+from datetime import timedelta
 from typing import Optional
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.auth.audit import record_audit
+from tracker.auth.models import SignInFailure
+from tracker.db import now_utc
 from tracker.extensions import db
 from tracker.models import USER_ROLES, Organization, User
 
 MIN_PASSWORD_LENGTH = 8
+# Defaults; override with TRACKER_SIGN_IN_* settings.
+SIGN_IN_WINDOW_MINUTES = 15
+SIGN_IN_MAX_FAILURES_PER_ACCOUNT = 5
+SIGN_IN_MAX_FAILURES_PER_ADDRESS = 20
 
 
 class AccountError(ValueError):
     """A user-facing reason why an account operation was refused."""
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
 
 
 def create_user(
@@ -20,6 +34,7 @@ def create_user(
     password: str,
     role: str = "coordinator",
     organization: Optional[Organization] = None,
+    created_by: Optional[User] = None,
 ) -> User:
     """Create an account with a hashed password; refuses duplicates and short passwords."""
     username = username.strip()
@@ -27,8 +42,7 @@ def create_user(
         raise AccountError("用户名不能为空")
     if role not in USER_ROLES:
         raise AccountError(f"未知角色：{role}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    _check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"用户名“{username}”已存在")
     user = User(
@@ -38,8 +52,73 @@ def create_user(
         organization=organization,
     )
     db.session.add(user)
+    db.session.flush()
+    record_audit(
+        "create",
+        user,
+        user=created_by,
+        changes={
+            "role": [None, role],
+            "organization": [None, organization.name if organization else None],
+        },
+    )
     db.session.commit()
     return user
+
+
+def update_user(
+    account: User,
+    *,
+    role: str,
+    organization: Optional[Organization],
+    is_enabled: bool,
+    new_password: str = "",
+    changed_by: User,
+) -> User:
+    """Change an account's role, organisation, state or password (an admin's action).
+
+    An admin cannot demote or disable their own account, so there is always one admin left.
+    """
+    if role not in USER_ROLES:
+        raise AccountError(f"未知角色：{role}")
+    if account.id == changed_by.id and (role != "admin" or not is_enabled):
+        raise AccountError("不能停用自己的账号或取消自己的管理员角色")
+    before = _account_values(account)
+    account.role = role
+    account.organization = organization
+    account.is_enabled = is_enabled
+    if new_password:
+        _check_password_rules(new_password)
+        account.password_hash = generate_password_hash(new_password)
+    changes = _diff(before, _account_values(account))
+    if new_password:
+        changes["password"] = ["***", "***"]
+    if changes:
+        record_audit("edit", account, user=changed_by, changes=changes)
+    db.session.commit()
+    return account
+
+
+def change_own_password(account: User, current_password: str, new_password: str) -> None:
+    """Let a signed-in user replace their password after proving they know the current one."""
+    if not check_password_hash(account.password_hash, current_password):
+        raise AccountError("当前密码不正确")
+    _check_password_rules(new_password)
+    account.password_hash = generate_password_hash(new_password)
+    record_audit("edit", account, user=account, changes={"password": ["***", "***"]})
+    db.session.commit()
+
+
+def _account_values(account: User) -> dict:
+    return {
+        "role": account.role,
+        "organization": account.organization.name if account.organization else None,
+        "is_enabled": account.is_enabled,
+    }
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {key: [before[key], after[key]] for key in after if before.get(key) != after[key]}
 
 
 def authenticate(username: str, password: str) -> Optional[User]:
@@ -50,3 +129,41 @@ def authenticate(username: str, password: str) -> Optional[User]:
         check_password_hash(generate_password_hash("x"), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def _setting(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default))
+
+
+def sign_in_is_throttled(username: str, address: str) -> bool:
+    """Whether too many passwords failed lately for this account or from this address."""
+    window_start = now_utc() - timedelta(
+        minutes=_setting("SIGN_IN_WINDOW_MINUTES", SIGN_IN_WINDOW_MINUTES)
+    )
+    recent = select(func.count(SignInFailure.id)).where(SignInFailure.failed_at >= window_start)
+    by_account = db.session.scalar(recent.where(SignInFailure.username == _key(username)))
+    if by_account >= _setting("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", SIGN_IN_MAX_FAILURES_PER_ACCOUNT):
+        return True
+    by_address = db.session.scalar(recent.where(SignInFailure.address == address[:64]))
+    return by_address >= _setting(
+        "SIGN_IN_MAX_FAILURES_PER_ADDRESS", SIGN_IN_MAX_FAILURES_PER_ADDRESS
+    )
+
+
+def record_failed_sign_in(username: str, address: str) -> None:
+    """Count a refused password; rows older than a day are dropped on the way."""
+    db.session.execute(
+        delete(SignInFailure).where(SignInFailure.failed_at < now_utc() - timedelta(days=1))
+    )
+    db.session.add(SignInFailure(username=_key(username), address=address[:64]))
+    db.session.commit()
+
+
+def clear_failed_sign_ins(username: str) -> None:
+    """A successful sign-in forgives the account's earlier failures."""
+    db.session.execute(delete(SignInFailure).where(SignInFailure.username == _key(username)))
+    db.session.commit()
+
+
+def _key(username: str) -> str:
+    return username.strip().lower()[:80]

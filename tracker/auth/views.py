@@ -1,14 +1,26 @@
-"""Sign-in and sign-out."""
+"""Sign-in and sign-out, the account page, and account administration for admins."""
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker.auth import blueprint
-from tracker.auth.forms import LoginForm
-from tracker.auth.services import authenticate
+from tracker.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
+from tracker.auth.permissions import admin_required
+from tracker.auth.services import (
+    AccountError,
+    authenticate,
+    change_own_password,
+    clear_failed_sign_ins,
+    create_user,
+    record_failed_sign_in,
+    sign_in_is_throttled,
+    update_user,
+)
 from tracker.extensions import db, login_manager
 from tracker.models import User
 
@@ -28,26 +40,47 @@ def _safe_next(target: str | None) -> str:
         target
         and target.startswith("/")
         and not target.startswith("//")
+        and not target.startswith("/\\")
         and not urlsplit(target).netloc
     ):
         return target
     return url_for("events.home")
 
 
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the sign-in form; sign in on a valid POST."""
+    """Show the sign-in form; sign in on a valid POST, refusing after repeated failures."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        username, address = form.username.data, _client_address()
+        if sign_in_is_throttled(username, address):
+            form.password.errors.append(
+                _("登录失败次数过多，请 15 分钟后再试。如忘记密码，请联系管理员。")
+            )
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(username, form.password.data)
         if user is not None:
+            clear_failed_sign_ins(username)
             login_user(user)
             flash(_("欢迎，%(name)s。", name=user.username), "success")
             return redirect(_safe_next(request.args.get("next")))
+        record_failed_sign_in(username, address)
         form.password.errors.append(_("用户名或密码错误。"))
     return render_template("auth/login.html", form=form)
+
+
+@blueprint.route("/logout", methods=["GET"])
+def confirm_logout():
+    """A page with a button, so that following a link never signs anybody out."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("events.home"))
+    return render_template("auth/logout.html")
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -57,3 +90,85 @@ def logout():
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("events.home"))
+
+
+@blueprint.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The signed-in user's name, role and organisation; change the password here."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(
+                current_user._get_current_object(),
+                form.current_password.data,
+                form.new_password.data,
+            )
+        except AccountError as error:
+            form.current_password.errors.append(str(error))
+        else:
+            flash(_("密码已修改。"), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, user=current_user)
+
+
+# --- account administration (admins only) -------------------------------------------------
+
+
+@blueprint.route("/admin/users/")
+@admin_required
+def list_users():
+    """All accounts with role, organisation and state."""
+    users = db.session.scalars(
+        select(User).options(selectinload(User.organization)).order_by(User.username)
+    ).all()
+    return render_template("admin/users.html", users=users)
+
+
+@blueprint.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    """Create an account with a first password the admin hands over."""
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                form.username.data,
+                form.password.data,
+                role=form.role.data,
+                organization=form.organization.entry,
+                created_by=current_user._get_current_object(),
+            )
+        except AccountError as error:
+            form.username.errors.append(str(error))
+        else:
+            flash(_("已创建账号 %(name)s。", name=user.username), "success")
+            return redirect(url_for("auth.list_users"))
+    return render_template("admin/user_form.html", form=form, account=None)
+
+
+@blueprint.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    """Change an account's role, organisation or state, or set a new password."""
+    account = db.session.get(User, user_id)
+    if account is None:
+        abort(404)
+    form = UserEditForm(obj=account)
+    if form.validate_on_submit():
+        try:
+            update_user(
+                account,
+                role=form.role.data,
+                organization=form.organization.entry,
+                is_enabled=form.is_enabled.data,
+                new_password=form.new_password.data or "",
+                changed_by=current_user._get_current_object(),
+            )
+        except AccountError as error:
+            db.session.rollback()
+            form.role.errors.append(str(error))
+        else:
+            flash(_("账号 %(name)s 已更新。", name=account.username), "success")
+            return redirect(url_for("auth.list_users"))
+    return render_template("admin/user_form.html", form=form, account=account)

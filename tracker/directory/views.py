@@ -1,11 +1,21 @@
 """Directory pages: each lists its entries, and each entry lists its events."""
 
-from flask import abort, render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from tracker.directory import blueprint
+from tracker.directory.forms import (
+    CampaignForm,
+    CategoryForm,
+    LocationForm,
+    OrganizationForm,
+    PersonForm,
+)
+from tracker.directory.services import DirectoryError, save_entry
 from tracker.events.queries import EventFilters, filtered_events, with_list_details
 from tracker.events.views import can_see_internal
 from tracker.extensions import db
@@ -80,8 +90,14 @@ def show_organization(organization_id: int):
     """One organisation: its place in the hierarchy, roles and events."""
     organization = _get_or_404(Organization, organization_id)
     events, total = _events_for(EventFilters(organization_ids=[organization.id]))
+    from tracker.stats.queries import organization_activity_by_month
+
     return render_template(
-        "directory/organization.html", organization=organization, events=events, total=total
+        "directory/organization.html",
+        organization=organization,
+        events=events,
+        total=total,
+        activity_by_month=organization_activity_by_month(organization.id, can_see_internal()),
     )
 
 
@@ -160,3 +176,155 @@ def show_person(person_id: int):
     return render_template(
         "directory/person.html", person=person, participations=participations, viewer=current_user
     )
+
+
+# --- forms to create and edit entries (signed-in coordinators) ------------------------------
+
+# kind: model, form, show endpoint, its id argument, list endpoint, "new" and "edit" headings
+DIRECTORY_FORMS = {
+    "organization": (
+        Organization,
+        OrganizationForm,
+        "directory.show_organization",
+        "organization_id",
+        "directory.list_organizations",
+        _l("新建组织"),
+        _l("编辑组织"),
+    ),
+    "location": (
+        Location,
+        LocationForm,
+        "directory.show_location",
+        "location_id",
+        "directory.list_locations",
+        _l("新建地点"),
+        _l("编辑地点"),
+    ),
+    "person": (
+        Person,
+        PersonForm,
+        "directory.show_person",
+        "person_id",
+        "directory.list_people",
+        _l("新建人员"),
+        _l("编辑人员"),
+    ),
+    "category": (
+        Category,
+        CategoryForm,
+        "directory.show_category",
+        "category_id",
+        "directory.list_categories",
+        _l("新建类别"),
+        _l("编辑类别"),
+    ),
+    "campaign": (
+        Campaign,
+        CampaignForm,
+        "directory.show_campaign",
+        "campaign_id",
+        "directory.list_campaigns",
+        _l("新建专项活动"),
+        _l("编辑专项活动"),
+    ),
+}
+
+
+def _entry_form(kind: str, entry_id: int | None = None):
+    """Show the form for a new or existing entry; a valid POST saves and shows the entry."""
+    model, form_class, show_endpoint, id_argument, list_endpoint, new_heading, edit_heading = (
+        DIRECTORY_FORMS[kind]
+    )
+    entry = _get_or_404(model, entry_id) if entry_id is not None else None
+    form = form_class(editing=entry)
+    if form.validate_on_submit():
+        try:
+            saved = save_entry(entry or model(), form.values(), current_user._get_current_object())
+        except DirectoryError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("已保存。"), "success")
+            return redirect(url_for(show_endpoint, **{id_argument: saved.id}))
+    back_url = (
+        url_for(show_endpoint, **{id_argument: entry.id}) if entry else url_for(list_endpoint)
+    )
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "directory/form.html",
+            form=form,
+            heading=edit_heading if entry else new_heading,
+            back_url=back_url,
+        ),
+        status,
+    )
+
+
+@blueprint.route("/organizations/new", methods=["GET", "POST"])
+@login_required
+def new_organization():
+    """Create an organisation."""
+    return _entry_form("organization")
+
+
+@blueprint.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organization(organization_id: int):
+    """Edit an organisation."""
+    return _entry_form("organization", organization_id)
+
+
+@blueprint.route("/locations/new", methods=["GET", "POST"])
+@login_required
+def new_location():
+    """Create a location."""
+    return _entry_form("location")
+
+
+@blueprint.route("/locations/<int:location_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_location(location_id: int):
+    """Edit a location."""
+    return _entry_form("location", location_id)
+
+
+@blueprint.route("/people/new", methods=["GET", "POST"])
+@login_required
+def new_person():
+    """Create a person (personal data: coordinators only)."""
+    return _entry_form("person")
+
+
+@blueprint.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_person(person_id: int):
+    """Edit a person."""
+    return _entry_form("person", person_id)
+
+
+@blueprint.route("/categories/new", methods=["GET", "POST"])
+@login_required
+def new_category():
+    """Create a category."""
+    return _entry_form("category")
+
+
+@blueprint.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_category(category_id: int):
+    """Edit a category."""
+    return _entry_form("category", category_id)
+
+
+@blueprint.route("/campaigns/new", methods=["GET", "POST"])
+@login_required
+def new_campaign():
+    """Create a campaign."""
+    return _entry_form("campaign")
+
+
+@blueprint.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_campaign(campaign_id: int):
+    """Edit a campaign."""
+    return _entry_form("campaign", campaign_id)

@@ -1,0 +1,58 @@
+"""Writing directory entries (organisations, people, locations, categories, campaigns).
+
+One service saves any of them, owns the transaction and writes the audit entry.
+"""
+
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from tracker.auth.audit import diff_values, record_audit
+from tracker.extensions import db
+from tracker.models import User
+
+
+class DirectoryError(ValueError):
+    """A user-facing reason why an entry could not be saved."""
+
+
+def save_entry(entry: Any, values: dict[str, Any], user: User) -> Any:
+    """Create (when the entry has no id yet) or update an entry from typed values.
+
+    The database's unique constraints are the last word: a duplicate that slipped past the
+    form (two people saving at once) becomes a DirectoryError, with nothing saved.
+    """
+    is_new = entry.id is None
+    before = {} if is_new else _display_values(entry, values)
+    for name, value in values.items():
+        if getattr(entry, name) != value:
+            setattr(entry, name, value)
+    if is_new:
+        db.session.add(entry)
+    try:
+        db.session.flush()
+        changes = diff_values(before, _display_values(entry, values))
+        if is_new:
+            changes = {name: change for name, change in changes.items() if change[1] is not None}
+        if is_new or changes:
+            record_audit("create" if is_new else "edit", entry, user=user, changes=changes)
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise DirectoryError(_("保存失败：名称或代码与已有条目重复，请修改后再试。")) from error
+    return entry
+
+
+def _display_values(entry: Any, names) -> dict[str, Any]:
+    """JSON-friendly values for the audit trail: related entries by name, dates as text."""
+    result = {}
+    for name in names:
+        value = getattr(entry, name)
+        if hasattr(value, "name"):
+            value = value.name
+        elif isinstance(value, date):
+            value = value.isoformat()
+        result[name] = value
+    return result

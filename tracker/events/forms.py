@@ -1,0 +1,683 @@
+"""The event form: main fields, recurrence, and repeatable rows for stops, organisations and
+participants (plain `Form` rows inside `FieldList(FormField(...))`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, NumberRange, ValidationError
+from wtforms.validators import Optional as OptionalValidator
+
+from tracker import labels
+from tracker.directory.forms import (
+    INVALID_CHOICE,
+    INVALID_DATE,
+    INVALID_NUMBER,
+    INVALID_WHOLE_NUMBER,
+    REQUIRED,
+    TEXT_FILTERS,
+    BlankDateField,
+    BlankTimeField,
+    EndsAfterStart,
+    EntrySelectField,
+    RequiredUnless,
+    code_select,
+    person_label,
+    strip_text,
+    too_long,
+)
+from tracker.events.services import EventInput, OrganizationRow, ParticipationRow, StopRow
+from tracker.models import (
+    DEFAULT_TIMEZONE,
+    Campaign,
+    Category,
+    Event,
+    Location,
+    Organization,
+    Person,
+)
+from tracker.recurrence import is_valid_rule, parse_rule
+
+MAX_HEADCOUNT = 1_000_000
+COMMON_TIMEZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Macau",
+    "Asia/Taipei",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "UTC",
+)
+FREQUENCY_LABELS = {
+    "": _l("不重复"),
+    "DAILY": _l("每天"),
+    "WEEKLY": _l("每周"),
+    "MONTHLY": _l("每月"),
+    "YEARLY": _l("每年"),
+}
+MONTHLY_BY_LABELS = {
+    "monthday": _l("按日期（每月的同一天）"),
+    "weekday": _l("按星期（如每月第一个周五）"),
+}
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+ROW_IS_INCOMPLETE = _l("这一行还没填完：请选择，或点“删除”去掉这一行。")
+
+
+def _organization_label(organization: Organization) -> str:
+    if organization.short_name and organization.short_name != organization.name:
+        return f"{organization.name}（{organization.short_name}）"
+    return organization.name
+
+
+def _headcount_field(label) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            OptionalValidator(),
+            NumberRange(0, MAX_HEADCOUNT, _l("人数应在 0 到 1000000 之间。")),
+        ],
+        invalid_value_message=INVALID_WHOLE_NUMBER,
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes sharing one name (the weekdays of a weekly rule)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ExactlyOneOf:
+    """Cross-field rule for a row: this field or the other is chosen, not both, not neither.
+
+    Rows left completely blank are skipped (they are dropped on save).
+    """
+
+    def __init__(self, other: str, missing, both):
+        self.other = other
+        self.missing = missing
+        self.both = both
+
+    def __call__(self, form, field) -> None:
+        if field.errors or form[self.other].errors or form.is_blank():
+            return
+        chosen = (field.data is not None) + (form[self.other].data is not None)
+        if chosen == 0:
+            raise ValidationError(self.missing)
+        if chosen == 2:
+            raise ValidationError(self.both)
+
+
+class StopRowForm(Form):
+    """One itinerary stop: an existing place, or a new one typed on the spot."""
+
+    location = EntrySelectField(
+        _l("地点"),
+        model=Location,
+        describe=lambda location: location.full_name,
+        order_by=Location.name,
+        blank=_l("（选择已有地点）"),
+    )
+    new_location = StringField(
+        _l("或新建地点"),
+        validators=[too_long(200)],
+        filters=TEXT_FILTERS,
+        render_kw={"placeholder": _l("新地点名称")},
+    )
+    new_location_city = StringField(
+        _l("新地点所在城市"), validators=[too_long(60)], filters=TEXT_FILTERS
+    )
+    starts_at = DateTimeLocalField(
+        _l("到达时间"),
+        validators=[OptionalValidator()],
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        invalid_value_message=_l("时间格式不正确，请使用 YYYY-MM-DD HH:MM。"),
+    )
+    note = StringField(_l("说明"), validators=[too_long(300)], filters=TEXT_FILTERS)
+
+    def is_blank(self) -> bool:
+        return (
+            self.location.data is None
+            and not self.new_location.data
+            and self.starts_at.data is None
+            and not self.starts_at.errors
+            and not self.note.data
+        )
+
+    def validate_new_location(self, field) -> None:
+        if self.is_blank():
+            return
+        if self.location.data is None and not field.data:
+            raise ValidationError(_l("请选择已有地点，或填写新地点的名称。"))
+        if self.location.data is not None and field.data:
+            raise ValidationError(_l("已选择已有地点时，请不要再填写新地点。"))
+
+
+class OrganizationRowForm(Form):
+    """One organisation's role in the event, with an optional headcount."""
+
+    organization = EntrySelectField(
+        _l("组织"), model=Organization, describe=_organization_label, order_by=Organization.name
+    )
+    role = code_select(_l("角色"), labels.ORGANIZATION_ROLE_LABELS, default="host")
+    headcount = _headcount_field(_l("人数"))
+    note = StringField(_l("备注"), validators=[too_long(300)], filters=TEXT_FILTERS)
+
+    def is_blank(self) -> bool:
+        return (
+            self.organization.data is None
+            and self.headcount.data is None
+            and not self.headcount.errors
+            and not self.note.data
+        )
+
+    def validate_organization(self, field) -> None:
+        if field.data is None and not field.errors and not self.is_blank():
+            raise ValidationError(_l("请选择组织。"))
+
+
+class ParticipationRowForm(Form):
+    """A person, or an organisation as a team, taking part; with role, attendance and award."""
+
+    person = EntrySelectField(
+        _l("人员"),
+        validators=[
+            ExactlyOneOf(
+                "organization",
+                _l("请选择人员或参赛组织（队伍）。"),
+                _l("人员和参赛组织只能选择其中一项。"),
+            )
+        ],
+        model=Person,
+        describe=person_label,
+        order_by=Person.name,
+    )
+    organization = EntrySelectField(
+        _l("或参赛组织（队伍）"),
+        model=Organization,
+        describe=_organization_label,
+        order_by=Organization.name,
+    )
+    role = code_select(_l("角色"), labels.PARTICIPATION_ROLE_LABELS, default="participant")
+    attended = BooleanField(_l("出席"), default=True)
+    hours = DecimalField(
+        _l("时长（小时）"),
+        places=2,
+        validators=[
+            OptionalValidator(),
+            NumberRange(0, 1000, _l("时长应在 0 到 1000 小时之间。")),
+        ],
+        invalid_value_message=INVALID_NUMBER,
+    )
+    award = StringField(
+        _l("奖项"),
+        validators=[too_long(100)],
+        filters=TEXT_FILTERS,
+        render_kw={"placeholder": _l("如 冠军、二等奖")},
+    )
+    rank = IntegerField(
+        _l("名次"),
+        validators=[OptionalValidator(), NumberRange(1, 1000, _l("名次应在 1 到 1000 之间。"))],
+        invalid_value_message=INVALID_WHOLE_NUMBER,
+    )
+
+    def is_blank(self) -> bool:
+        return (
+            self.person.data is None
+            and self.organization.data is None
+            and self.hours.data is None
+            and not self.hours.errors
+            and self.rank.data is None
+            and not self.rank.errors
+            and not self.award.data
+        )
+
+
+class EventForm(FlaskForm):
+    """Create or edit an event. `version` carries the version the user loaded."""
+
+    version = HiddenField()
+    title = StringField(
+        _l("标题"), validators=[DataRequired(REQUIRED), too_long(200)], filters=[strip_text]
+    )
+    category = EntrySelectField(
+        _l("类别"),
+        model=Category,
+        describe=lambda category: category.name_zh,
+        order_by=Category.id,
+    )
+    campaign = EntrySelectField(
+        _l("专项活动"), model=Campaign, order_by=Campaign.name, blank=_l("（不属于专项活动）")
+    )
+    theme = StringField(_l("主题"), validators=[too_long(200)], filters=TEXT_FILTERS)
+
+    all_day = BooleanField(_l("全天活动"))
+    start_date = DateField(
+        _l("开始日期"),
+        validators=[DataRequired(_l("请填写开始日期。"))],
+        invalid_value_message=INVALID_DATE,
+    )
+    start_time = BlankTimeField(
+        _l("开始时间"),
+        validators=[RequiredUnless("all_day", _l("请填写开始时间，或勾选“全天活动”。"))],
+    )
+    end_date = BlankDateField(
+        _l("结束日期"),
+        validators=[
+            EndsAfterStart(
+                "start_date",
+                _l("结束时间不能早于开始时间。"),
+                start_time="start_time",
+                end_time="end_time",
+                blank_means_start_day=True,
+                skip_times_if="all_day",
+            )
+        ],
+        description=_l("当天结束可不填"),
+    )
+    end_time = BlankTimeField(
+        _l("结束时间"),
+        validators=[RequiredUnless("all_day", _l("请填写结束时间，或勾选“全天活动”。"))],
+    )
+    timezone = StringField(
+        _l("时区"),
+        default=DEFAULT_TIMEZONE,
+        validators=[DataRequired(REQUIRED), too_long(64)],
+        filters=[strip_text],
+        render_kw={"list": "timezones"},
+    )
+    date_is_approximate = BooleanField(_l("日期为估计（报道未给出确切日期）"))
+
+    repeat = SelectField(
+        _l("重复"),
+        choices=lambda: [SelectChoice(code, str(text)) for code, text in FREQUENCY_LABELS.items()],
+        default="",
+        invalid_choice_message=INVALID_CHOICE,
+    )
+    repeat_interval = IntegerField(
+        _l("间隔"),
+        default=1,
+        validators=[OptionalValidator(), NumberRange(1, 99, _l("间隔应在 1 到 99 之间。"))],
+        invalid_value_message=INVALID_WHOLE_NUMBER,
+        description=_l("每几天／周／月／年重复一次"),
+    )
+    repeat_weekdays = MultiCheckboxField(
+        _l("在这些日子"),
+        choices=lambda: [
+            SelectChoice(code, str(labels.WEEKDAY_LABELS[code])) for code in WEEKDAY_CODES
+        ],
+        invalid_choice_message=INVALID_CHOICE,
+    )
+    repeat_monthly_by = SelectField(
+        _l("每月按"),
+        choices=lambda: [SelectChoice(code, str(text)) for code, text in MONTHLY_BY_LABELS.items()],
+        default="monthday",
+        invalid_choice_message=INVALID_CHOICE,
+    )
+    repeat_until = BlankDateField(
+        _l("重复截止日期"),
+        validators=[EndsAfterStart("start_date", _l("重复截止日期不能早于开始日期。"))],
+    )
+    repeat_count = IntegerField(
+        _l("或重复次数"),
+        validators=[OptionalValidator(), NumberRange(1, 1000, _l("次数应在 1 到 1000 之间。"))],
+        invalid_value_message=INVALID_WHOLE_NUMBER,
+    )
+
+    status = code_select(_l("状态"), labels.EVENT_STATUS_LABELS, default="confirmed")
+    visibility = code_select(_l("公开范围"), labels.EVENT_VISIBILITY_LABELS, default="public")
+    headcount = _headcount_field(_l("报告人数"))
+    headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”）"))
+    description = TextAreaField(_l("活动简介"), validators=[too_long(10000)], filters=TEXT_FILTERS)
+    outcome = TextAreaField(_l("活动成果"), validators=[too_long(10000)], filters=TEXT_FILTERS)
+    notes = TextAreaField(_l("备注（内部）"), validators=[too_long(10000)], filters=TEXT_FILTERS)
+
+    stops = FieldList(FormField(StopRowForm), label=_l("行程／地点"))
+    organizations = FieldList(FormField(OrganizationRowForm), label=_l("组织单位"))
+    participants = FieldList(FormField(ParticipationRowForm), label=_l("参与者"))
+
+    def validate_timezone(self, field) -> None:
+        if field.data and field.data not in _known_timezones():
+            raise ValidationError(_l("未知的时区，请使用如 Asia/Shanghai 的 IANA 名称。"))
+
+    def validate_repeat_weekdays(self, field) -> None:
+        if field.data and self.repeat.data != "WEEKLY":
+            field.data = []
+
+    def validate_repeat_count(self, field) -> None:
+        if field.data is not None and self.repeat_until.data is not None:
+            raise ValidationError(_l("重复截止日期和重复次数只能填写一项。"))
+
+    def validate_organizations(self, field) -> None:
+        seen: set[tuple[int, str]] = set()
+        duplicate = False
+        for row in field:
+            key = (row.form.organization.data, row.form.role.data)
+            if key[0] is None:
+                continue
+            if key in seen:
+                row.form.organization.errors.append(_l("同一组织不能以同一角色重复出现。"))
+                duplicate = True
+            seen.add(key)
+        if duplicate:
+            raise ValidationError(_l("同一组织不能以同一角色重复出现。"))
+
+    def validate_participants(self, field) -> None:
+        seen: set[tuple[str, int, str]] = set()
+        duplicate = False
+        for row in field:
+            person, team = row.form.person.data, row.form.organization.data
+            if person is None and team is None:
+                continue
+            key = ("person", person, row.form.role.data) if person else ("team", team, "")
+            if key in seen:
+                target = row.form.person if person else row.form.organization
+                target.errors.append(_l("同一参与者不能重复添加。"))
+                duplicate = True
+            seen.add(key)
+        if duplicate:
+            raise ValidationError(_l("同一参与者不能重复添加。"))
+
+    # --- reading the typed values -------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone.data or DEFAULT_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(DEFAULT_TIMEZONE)
+
+    def moments(self) -> tuple[datetime, datetime]:
+        """Start and end in UTC; all-day events run from local midnight to the midnight after."""
+        zone = self.zone
+        first_day = self.start_date.data
+        last_day = self.end_date.data or first_day
+        if self.all_day.data:
+            starts = datetime.combine(first_day, time.min, tzinfo=zone)
+            ends = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        else:
+            starts = datetime.combine(first_day, self.start_time.data, tzinfo=zone)
+            ends = datetime.combine(last_day, self.end_time.data, tzinfo=zone)
+        return starts.astimezone(UTC), ends.astimezone(UTC)
+
+    def recurrence_rule(self) -> Optional[str]:
+        """The RRULE text (without "RRULE:") the recurrence fields describe, or None."""
+        return build_rule(
+            self.repeat.data or "",
+            interval=self.repeat_interval.data or 1,
+            weekdays=self.repeat_weekdays.data or [],
+            monthly_by=self.repeat_monthly_by.data,
+            until=self.repeat_until.data,
+            count=self.repeat_count.data,
+            first_day=self.start_date.data,
+            zone=self.zone,
+        )
+
+    def to_input(self) -> EventInput:
+        """The validated values as plain data for the event services; blank rows dropped."""
+        starts_at, ends_at = self.moments()
+        zone = self.zone
+        stops = [
+            StopRow(
+                location=row.location.entry,
+                new_location_name=row.new_location.data,
+                new_location_city=row.new_location_city.data,
+                starts_at=(
+                    row.starts_at.data.replace(tzinfo=zone).astimezone(UTC)
+                    if row.starts_at.data
+                    else None
+                ),
+                note=row.note.data,
+            )
+            for row in (entry.form for entry in self.stops)
+            if not row.is_blank()
+        ]
+        organizations = [
+            OrganizationRow(
+                organization=row.organization.entry,
+                role=row.role.data,
+                headcount=row.headcount.data,
+                note=row.note.data,
+            )
+            for row in (entry.form for entry in self.organizations)
+            if not row.is_blank()
+        ]
+        participants = [
+            ParticipationRow(
+                person=row.person.entry,
+                organization=row.organization.entry,
+                role=row.role.data,
+                attended=bool(row.attended.data),
+                hours=row.hours.data,
+                award=row.award.data,
+                rank=row.rank.data,
+            )
+            for row in (entry.form for entry in self.participants)
+            if not row.is_blank()
+        ]
+        return EventInput(
+            title=self.title.data,
+            description=self.description.data,
+            category=self.category.entry,
+            campaign=self.campaign.entry,
+            theme=self.theme.data,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=self.timezone.data,
+            is_all_day=bool(self.all_day.data),
+            recurrence_rule=self.recurrence_rule(),
+            status=self.status.data,
+            visibility=self.visibility.data,
+            headcount=self.headcount.data,
+            headcount_is_approximate=bool(self.headcount_is_approximate.data),
+            outcome=self.outcome.data,
+            notes=self.notes.data,
+            date_is_approximate=bool(self.date_is_approximate.data),
+            stops=stops,
+            organizations=organizations,
+            participants=participants,
+        )
+
+    def submitted_version(self) -> Optional[int]:
+        """The version the user loaded, or None when the hidden field was tampered with."""
+        text = (self.version.data or "").strip()
+        return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _known_timezones() -> set[str]:
+    global _TIMEZONES
+    if _TIMEZONES is None:
+        _TIMEZONES = available_timezones() | {"UTC"}
+    return _TIMEZONES
+
+
+_TIMEZONES: Optional[set[str]] = None
+
+
+# --- recurrence rules <-> form fields ---------------------------------------------------
+
+
+def _nth_weekday(day: date) -> str:
+    """BYDAY for "the same weekday of the month" as `day`: 1FR, 2MO… or -1SU for the fifth."""
+    ordinal = (day.day - 1) // 7 + 1
+    return f"{-1 if ordinal == 5 else ordinal}{WEEKDAY_CODES[day.weekday()]}"
+
+
+def until_value(last_day: date) -> str:
+    """UNTIL for a series that ends on `last_day` (inclusive), as local wall time.
+
+    RFC 5545 wants UTC here when DTSTART has a TZID, but Event.recurrence() expands rules
+    from a naive local start and dateutil refuses a UTC UNTIL with it; `rule_fields` reads
+    both forms, so switching to UTC later needs only this function to change.
+    """
+    return f"{last_day:%Y%m%d}T235959"
+
+
+def build_rule(
+    frequency: str,
+    *,
+    interval: int,
+    weekdays: list[str],
+    monthly_by: str,
+    until: Optional[date],
+    count: Optional[int],
+    first_day: date,
+    zone: ZoneInfo,
+) -> Optional[str]:
+    """An RRULE from the form's recurrence fields; None when the event does not repeat."""
+    if not frequency:
+        return None
+    parts = [f"FREQ={frequency}"]
+    if interval and interval > 1:
+        parts.append(f"INTERVAL={interval}")
+    if frequency == "WEEKLY" and weekdays:
+        parts.append("BYDAY=" + ",".join(code for code in WEEKDAY_CODES if code in weekdays))
+    if frequency == "MONTHLY" and monthly_by == "weekday" and first_day:
+        parts.append(f"BYDAY={_nth_weekday(first_day)}")
+    if count:
+        parts.append(f"COUNT={count}")
+    elif until:
+        parts.append(f"UNTIL={until_value(until)}")
+    rule = ";".join(parts)
+    return rule if is_valid_rule(rule) else None
+
+
+def rule_fields(rule: Optional[str], zone: ZoneInfo) -> dict[str, Any]:
+    """The form's recurrence fields for a stored rule (parts the form lacks are left out)."""
+    if not rule:
+        return {"repeat": ""}
+    parts = parse_rule(rule)
+    by_day = [day for day in parts.get("BYDAY", "").split(",") if day]
+    fields: dict[str, Any] = {
+        "repeat": parts.get("FREQ", ""),
+        "repeat_interval": int(parts["INTERVAL"]) if parts.get("INTERVAL", "").isdigit() else 1,
+        "repeat_weekdays": [day for day in by_day if day in WEEKDAY_CODES],
+        "repeat_monthly_by": "weekday" if any(len(day) > 2 for day in by_day) else "monthday",
+        "repeat_count": int(parts["COUNT"]) if parts.get("COUNT", "").isdigit() else None,
+        "repeat_until": _until_day(parts.get("UNTIL"), zone),
+    }
+    return fields
+
+
+def _until_day(value: Optional[str], zone: ZoneInfo) -> Optional[date]:
+    if not value:
+        return None
+    try:
+        if value.endswith("Z"):
+            moment = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return moment.astimezone(zone).date()
+        return datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def event_form_data(event: Event) -> dict[str, Any]:
+    """What the edit form shows for a saved event: local dates and times, rule fields, rows."""
+    zone = event.zone
+    starts, ends = event.local_starts_at, event.local_ends_at
+    data: dict[str, Any] = {
+        "version": str(event.version),
+        "title": event.title,
+        "category": event.category_id,
+        "campaign": event.campaign_id,
+        "theme": event.theme,
+        "all_day": event.is_all_day,
+        "start_date": starts.date(),
+        "start_time": None if event.is_all_day else starts.time(),
+        "end_date": event.last_local_day if event.is_all_day else ends.date(),
+        "end_time": None if event.is_all_day else ends.time(),
+        "timezone": event.timezone,
+        "date_is_approximate": event.date_is_approximate,
+        "status": event.status,
+        "visibility": event.visibility,
+        "headcount": event.headcount,
+        "headcount_is_approximate": event.headcount_is_approximate,
+        "description": event.description,
+        "outcome": event.outcome,
+        "notes": event.notes,
+        "stops": [
+            {
+                "location": stop.location_id,
+                "starts_at": (
+                    stop.starts_at.astimezone(zone).replace(tzinfo=None) if stop.starts_at else None
+                ),
+                "note": stop.note,
+            }
+            for stop in event.stops
+        ],
+        "organizations": [
+            {
+                "organization": link.organization_id,
+                "role": link.role,
+                "headcount": link.headcount,
+                "note": link.note,
+            }
+            for link in event.organization_links
+        ],
+        "participants": [
+            {
+                "person": participation.person_id,
+                "organization": participation.organization_id,
+                "role": participation.role,
+                "attended": participation.attended,
+                "hours": participation.hours,
+                "award": participation.award,
+                "rank": participation.rank,
+            }
+            for participation in event.participations
+        ],
+    }
+    data.update(rule_fields(event.recurrence_rule, zone))
+    return data
+
+
+def blank_row(list_field: FieldList, name: str) -> Form:
+    """An empty row whose field names carry `__index__`, for the page's <template>."""
+    row_class = list_field.unbound_field.args[0]
+    return row_class(prefix=f"{name}-__index__-")
+
+
+def keep_stored_rule(event: Event, built: Optional[str]) -> Optional[str]:
+    """The stored rule while the form's recurrence fields still say the same thing.
+
+    The form cannot show every RRULE part (BYMONTHDAY, BYSETPOS…); an edit that leaves the
+    recurrence alone must not lose them.
+    """
+    if not event.recurrence_rule:
+        return built
+    fields = rule_fields(event.recurrence_rule, event.zone)
+    rebuilt = build_rule(
+        fields["repeat"],
+        interval=fields["repeat_interval"],
+        weekdays=fields["repeat_weekdays"],
+        monthly_by=fields["repeat_monthly_by"],
+        until=fields["repeat_until"],
+        count=fields["repeat_count"],
+        first_day=event.local_starts_at.date(),
+        zone=event.zone,
+    )
+    return event.recurrence_rule if rebuilt == built else built
