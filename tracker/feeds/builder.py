@@ -81,11 +81,21 @@ def vtimezone(tzid: str) -> Optional[Timezone]:
     if tzid == "UTC":
         return None
     try:
-        return Timezone.from_tzid(
+        timezone = Timezone.from_tzid(
             tzid, first_date=VTIMEZONE_FIRST_DATE, last_date=VTIMEZONE_LAST_DATE
         )
     except ValueError:
         return None
+    # One RDATE property per transition: ical.js (Thunderbird's parser) reads only the
+    # first value of a comma-separated RDATE list and would miss every later change.
+    for observance in timezone.subcomponents:
+        dates = observance.pop("RDATE", None)
+        if dates is None:
+            continue
+        for value in dates if isinstance(dates, list) else [dates]:
+            for moment in value.dts:
+                observance.add("RDATE", moment.dt)
+    return timezone
 
 
 class FeedContext:
@@ -181,8 +191,8 @@ def build_vevent(
     tzid = event.timezone or DEFAULT_TIMEZONE
     if event.is_all_day:
         zone = ZoneInfo(tzid)
-        component["DTSTART"] = vDate(event.starts_at.astimezone(zone).date())
-        component["DTEND"] = vDate(event.ends_at.astimezone(zone).date())
+        component["DTSTART"] = vDate(event.starts_at.astimezone(zone).date(), {"VALUE": "DATE"})
+        component["DTEND"] = vDate(event.ends_at.astimezone(zone).date(), {"VALUE": "DATE"})
     else:
         component["DTSTART"] = _local_datetime(event.starts_at, tzid)
         component["DTEND"] = _local_datetime(event.ends_at, tzid)
@@ -210,8 +220,7 @@ def _local_datetime(moment: datetime, tzid: str) -> vDatetime:
     """DTSTART/DTEND in the event's own zone with its TZID (UTC as a Z time)."""
     if tzid == "UTC":
         return vDatetime(moment.astimezone(UTC))
-    local = moment.astimezone(ZoneInfo(tzid)).replace(tzinfo=None)
-    return vDatetime(local, params={"TZID": tzid})
+    return vDatetime(moment.astimezone(ZoneInfo(tzid)))
 
 
 def export_rule(event: FeedEvent) -> str:

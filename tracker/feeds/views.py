@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Optional
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -43,7 +44,7 @@ def feeds_zone() -> ZoneInfo:
 def _bad_filters(filters: EventFilters) -> Response:
     """400 with the reasons as plain Chinese text: a calendar client shows no HTML."""
     text = _("订阅地址中的筛选条件无效：") + "\n" + "\n".join(filters.errors) + "\n"
-    return Response(text, status=400, mimetype="text/plain; charset=utf-8")
+    return Response(text, status=400, content_type="text/plain; charset=utf-8")
 
 
 def _feed_response(
@@ -59,9 +60,9 @@ def _feed_response(
     if _not_modified(etag, last_modified):
         response = Response(status=304)
     else:
-        response = Response(body().body, mimetype=CALENDAR_MIMETYPE)
+        response = Response(body().body, content_type=CALENDAR_MIMETYPE)
         if filename:
-            response.headers.set("Content-Disposition", "attachment", filename=filename)
+            response.headers["Content-Disposition"] = _attachment(filename)
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
@@ -108,6 +109,11 @@ def event_ics(event_id: int):
         filename=f"{_safe_filename(title)}.ics",
         cacheable=False,
     )
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    return f"attachment; filename=\"event.ics\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _safe_filename(title: str) -> str:
