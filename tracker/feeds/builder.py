@@ -114,6 +114,13 @@ class FeedContext:
         self._categories: dict[str, vCategory] = {}
         self._statuses = {code: vText(value) for code, value in STATUS_VALUES.items()}
         self._sequences: dict[int, vInt] = {}
+        self._rules: dict[str, vRecur] = {}
+        self._shared_ids: set[int] = set()
+        self._texts: dict[tuple, vText] = {}
+        self._classes = {True: vText("PUBLIC"), False: vText("PRIVATE")}
+        self.opaque = vText("OPAQUE")
+        for value in (*self._classes.values(), self.opaque, *self._statuses.values()):
+            self._share(value)
         self.role_labels = {role: str(label) for role, label in ORGANIZATION_ROLE_LABELS.items()}
         self.labels = {
             "headcount": _("人数"),
@@ -132,20 +139,44 @@ class FeedContext:
         if name not in self._organizers:
             address = vCalAddress(self.organizer_address)
             address.params["CN"] = name
-            self._organizers[name] = address
+            self._organizers[name] = self._share(address)
         return self._organizers[name]
 
     def category(self, name: str) -> vCategory:
         if name not in self._categories:
-            self._categories[name] = vCategory([name])
+            self._categories[name] = self._share(vCategory([name]))
         return self._categories[name]
+
+    def is_shared(self, value) -> bool:
+        """Whether the value is one this context hands to many events (see `writer`)."""
+        return value is self.stamp or id(value) in self._shared_ids
+
+    def _share(self, value):
+        self._shared_ids.add(id(value))
+        return value
+
+    def shared(self, name: str, text: str, params: dict[str, str]) -> vText:
+        """A TEXT value with parameters, made once per feed for all events that repeat it."""
+        key = (name, text, tuple(sorted(params.items())))
+        value = self._texts.get(key)
+        if value is None:
+            value = self._texts[key] = self._share(vText(text, params=params))
+        return value
+
+    def rule(self, text: str) -> vRecur:
+        if text not in self._rules:
+            self._rules[text] = self._share(vRecur.from_ical(text))
+        return self._rules[text]
+
+    def classification(self, visibility: str) -> vText:
+        return self._classes[visibility == "public"]
 
     def status(self, code: str) -> vText:
         return self._statuses.get(code, self._statuses["confirmed"])
 
     def sequence(self, number: int) -> vInt:
         if number not in self._sequences:
-            self._sequences[number] = vInt(number)
+            self._sequences[number] = self._share(vInt(number))
         return self._sequences[number]
 
 
@@ -154,8 +185,12 @@ def build_calendar(
     name: str,
     context: FeedContext,
     include_tracker_properties: bool = True,
+    zones: Optional[set[str]] = None,
 ) -> FeedCalendar:
-    """A VCALENDAR with METHOD:PUBLISH, names, refresh hints, zones and one VEVENT per event."""
+    """A VCALENDAR with METHOD:PUBLISH, names, refresh hints, zones and one VEVENT per event.
+
+    `zones` adds VTIMEZONEs for events written separately (see tracker.feeds.writer).
+    """
     calendar = FeedCalendar()
     calendar["PRODID"] = vText(PRODID)
     calendar["VERSION"] = vText("2.0")
@@ -167,11 +202,11 @@ def build_calendar(
     calendar["REFRESH-INTERVAL"] = vDuration(REFRESH_INTERVAL)
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH_INTERVAL)
-    zones: set[str] = set()
+    zones = set(zones or ())
     for event in events:
         calendar.add_component(build_vevent(event, context, include_tracker_properties))
         zones.add(event.timezone or DEFAULT_TIMEZONE)
-    for index, tzid in enumerate(sorted(zones)):
+    for index, tzid in enumerate(sorted(zone or DEFAULT_TIMEZONE for zone in zones)):
         component = vtimezone(tzid)
         if component is not None:
             calendar.subcomponents.insert(index, component)
@@ -181,39 +216,63 @@ def build_calendar(
 def build_vevent(
     event: FeedEvent, context: FeedContext, include_tracker_properties: bool = True
 ) -> VEvent:
-    """One event as a VEVENT; never a person's name or contact, never an ATTENDEE."""
+    """One event as an icalendar VEVENT component."""
     component = VEvent()
-    component["UID"] = vText(event.uid)
-    component["DTSTAMP"] = context.stamp
-    component["SEQUENCE"] = context.sequence(event.sequence or 0)
-    component["LAST-MODIFIED"] = vDatetime(event.updated_at.astimezone(UTC).replace(microsecond=0))
-    component["SUMMARY"] = vText(event.title)
+    for name, value in vevent_properties(event, context, include_tracker_properties):
+        if name in component:
+            existing = component[name]
+            component[name] = (existing if isinstance(existing, list) else [existing]) + [value]
+        else:
+            component[name] = value
+    return component
+
+
+def vevent_properties(
+    event: FeedEvent, context: FeedContext, include_tracker_properties: bool = True
+) -> list[tuple[str, object]]:
+    """An event's properties as (name, icalendar value) pairs, in the order they are written.
+
+    Never a person's name or contact, never an ATTENDEE.
+    """
     tzid = event.timezone or DEFAULT_TIMEZONE
     if event.is_all_day:
         zone = ZoneInfo(tzid)
-        component["DTSTART"] = vDate(event.starts_at.astimezone(zone).date(), {"VALUE": "DATE"})
-        component["DTEND"] = vDate(event.ends_at.astimezone(zone).date(), {"VALUE": "DATE"})
+        start = vDate(event.starts_at.astimezone(zone).date(), {"VALUE": "DATE"})
+        end = vDate(event.ends_at.astimezone(zone).date(), {"VALUE": "DATE"})
     else:
-        component["DTSTART"] = _local_datetime(event.starts_at, tzid)
-        component["DTEND"] = _local_datetime(event.ends_at, tzid)
+        start = _local_datetime(event.starts_at, tzid)
+        end = _local_datetime(event.ends_at, tzid)
+    properties: list[tuple[str, object]] = [
+        ("SUMMARY", vText(event.title)),
+        ("DTSTART", start),
+        ("DTEND", end),
+        ("DTSTAMP", context.stamp),
+        ("UID", vText(event.uid)),
+        ("SEQUENCE", context.sequence(event.sequence or 0)),
+    ]
     if event.recurrence_rule:
-        component["RRULE"] = vRecur.from_ical(export_rule(event))
-    component["STATUS"] = context.status(event.status)
-    component["CLASS"] = vText("PUBLIC" if event.visibility == "public" else "PRIVATE")
-    component["TRANSP"] = vText("OPAQUE")
+        properties.append(("RRULE", context.rule(export_rule(event))))
     if event.category_name:
-        component["CATEGORIES"] = context.category(event.category_name)
+        properties.append(("CATEGORIES", context.category(event.category_name)))
+    properties.append(("CLASS", context.classification(event.visibility)))
+    properties.append(("DESCRIPTION", vText(describe(event, context))))
     if event.stops:
-        component["LOCATION"] = vText(" → ".join(stop.full_name for stop in event.stops))
         first = event.stops[0]
         if first.latitude is not None and first.longitude is not None:
-            component["GEO"] = vGeo((first.latitude, first.longitude))
-    component["URL"] = context.event_url(event.id)
-    component["ORGANIZER"] = context.organizer(organizer_name(event, context))
-    component["DESCRIPTION"] = vText(describe(event, context))
+            properties.append(("GEO", vGeo((first.latitude, first.longitude))))
+    properties.append(
+        ("LAST-MODIFIED", vDatetime(event.updated_at.astimezone(UTC).replace(microsecond=0)))
+    )
+    if event.stops:
+        location = " → ".join(stop.full_name for stop in event.stops)
+        properties.append(("LOCATION", context.shared("LOCATION", location, {})))
+    properties.append(("ORGANIZER", context.organizer(organizer_name(event, context))))
+    properties.append(("STATUS", context.status(event.status)))
+    properties.append(("TRANSP", context.opaque))
+    properties.append(("URL", context.event_url(event.id)))
     if include_tracker_properties:
-        _add_tracker_properties(component, event)
-    return component
+        properties.extend(_tracker_properties(event, context))
+    return properties
 
 
 def _local_datetime(moment: datetime, tzid: str) -> vDatetime:
@@ -284,52 +343,42 @@ def describe(event: FeedEvent, context: FeedContext) -> str:
     return "\n\n".join(parts)
 
 
-def _add_tracker_properties(component: VEvent, event: FeedEvent) -> None:
+def _tracker_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str, object]]:
     """The structured facts that DESCRIPTION only shows as prose, for re-import."""
+    properties: list[tuple[str, object]] = []
     if event.description:
-        component[X_DESCRIPTION] = vText(event.description)
+        properties.append((X_DESCRIPTION, vText(event.description)))
     if event.theme:
-        component[X_THEME] = vText(event.theme)
+        properties.append((X_THEME, vText(event.theme)))
     if event.outcome:
-        component[X_OUTCOME] = vText(event.outcome)
+        properties.append((X_OUTCOME, vText(event.outcome)))
     headcount = event.reported_headcount
     if headcount is not None:
-        component[X_HEADCOUNT] = vText(str(headcount))
+        properties.append((X_HEADCOUNT, context.shared(X_HEADCOUNT, str(headcount), {})))
     if event.category_slug:
-        category = vText(event.category_name)
-        category.params.update(
-            {
-                "X-SLUG": event.category_slug,
-                "X-NAME-EN": event.category_name_en or event.category_name,
-                "X-COLOR": event.category_color or "#3b6ea5",
-            }
-        )
-        component[X_CATEGORY] = category
+        params = {
+            "X-SLUG": event.category_slug,
+            "X-NAME-EN": event.category_name_en or event.category_name,
+            "X-COLOR": event.category_color or "#3b6ea5",
+        }
+        properties.append((X_CATEGORY, context.shared(X_CATEGORY, event.category_name, params)))
     if event.campaign_name:
-        campaign = vText(event.campaign_name)
-        if event.campaign_theme:
-            campaign.params["X-THEME"] = event.campaign_theme
-        component[X_CAMPAIGN] = campaign
-    organizations = []
+        params = {"X-THEME": event.campaign_theme} if event.campaign_theme else {}
+        properties.append((X_CAMPAIGN, context.shared(X_CAMPAIGN, event.campaign_name, params)))
     for link in event.organizations:
-        value = vText(link.name)
-        value.params.update({"X-ROLE": link.role, "X-KIND": link.kind})
+        params = {"X-ROLE": link.role, "X-KIND": link.kind}
         if link.short_name:
-            value.params["X-SHORT-NAME"] = link.short_name
+            params["X-SHORT-NAME"] = link.short_name
         if link.headcount is not None:
-            value.params["X-HEADCOUNT"] = str(link.headcount)
-        organizations.append(value)
-    if organizations:
-        component[X_ORGANIZATION] = organizations
-    stops = []
+            params["X-HEADCOUNT"] = str(link.headcount)
+        properties.append((X_ORGANIZATION, context.shared(X_ORGANIZATION, link.name, params)))
     for stop in event.stops:
-        value = vText(stop.name)
+        params = {}
         if stop.city:
-            value.params["X-CITY"] = stop.city
+            params["X-CITY"] = stop.city
         if stop.address:
-            value.params["X-ADDRESS"] = stop.address
+            params["X-ADDRESS"] = stop.address
         if stop.latitude is not None and stop.longitude is not None:
-            value.params["X-GEO"] = f"{stop.latitude};{stop.longitude}"
-        stops.append(value)
-    if stops:
-        component[X_STOP] = stops
+            params["X-GEO"] = f"{stop.latitude};{stop.longitude}"
+        properties.append((X_STOP, context.shared(X_STOP, stop.name, params)))
+    return properties

@@ -16,9 +16,10 @@ from sqlalchemy import Select, select
 from tracker.db import now_utc
 from tracker.events.queries import EventFilters
 from tracker.extensions import db
-from tracker.feeds.builder import FeedContext, build_calendar
+from tracker.feeds.builder import FeedContext
 from tracker.feeds.cache import RenderedFeed, feed_cache
 from tracker.feeds.queries import feed_validator, load_feed_events
+from tracker.feeds.writer import render_calendar
 from tracker.models import Campaign, Category, FeedToken, Location, Organization, User
 
 # Raise when the feed's shape changes, so caches and clients' ETags from before are dropped.
@@ -98,10 +99,10 @@ def rendered_feed(
     the events are loaded in a fixed number of queries and rendered with icalendar.
     """
     base_url = public_base_url()
-    validator = feed_validator(statement)
+    validator = feed_validator()
     fingerprint = "|".join((FEED_FORMAT_VERSION, repr(key), base_url, validator.key))
     etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-    last_modified = validator.latest_change_anywhere
+    last_modified = validator.last_modified
     if last_modified is not None:
         last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
     cache_key = (key, base_url)
@@ -113,8 +114,8 @@ def rendered_feed(
             return cached
         with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
             context = FeedContext(base_url, event_url=external_url("events.show_event", event_id=0))
-            calendar = build_calendar(load_feed_events(statement), name(), context)
-        entry = RenderedFeed(etag, last_modified, calendar.to_ical())
+            feed = render_calendar(load_feed_events(statement), name(), context)
+        entry = RenderedFeed(etag, last_modified, feed)
         if cacheable:
             cache.put(cache_key, entry)
         return entry
