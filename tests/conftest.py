@@ -224,3 +224,34 @@ def sign_in(client):
         return client
 
     return sign
+
+
+@pytest.fixture
+def csrf_token(client):
+    """Read the CSRF token from a page as a browser would, so a test can post it back."""
+
+    def read(path="/login"):
+        page = client.get(path)
+        match = re.search(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.data)
+        assert match, f"no CSRF token on {path} ({page.status_code})"
+        return match.group(1).decode()
+
+    return read
+
+
+@pytest.fixture
+def isolated_requests(app):
+    """Forget per-request globals between requests, as separate requests in production do.
+
+    The `app` fixture keeps one application context for the whole test, so Flask's `g`
+    (where Flask-Login caches the current user and Flask-WTF the CSRF token) would otherwise
+    outlive a request, and a second client in the same test would act as the first one.
+    """
+    from flask import g
+
+    @app.before_request
+    def forget_cached_user():
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    return app

@@ -9,8 +9,8 @@ from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
 from tracker.auth.services import MIN_PASSWORD_LENGTH
-from tracker.directory.forms import REQUIRED, EntrySelectField, code_select, strip_text, too_long
 from tracker.extensions import db
+from tracker.forms import REQUIRED, EntrySelectField, code_select, strip_text, too_long
 from tracker.models import Organization, User
 
 PASSWORD_TOO_SHORT = _l("密码至少需要 %(min)d 个字符。")

@@ -26,11 +26,12 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
-from tracker.directory.forms import (
+from tracker.events.services import EventInput, OrganizationRow, ParticipationRow, StopRow
+from tracker.forms import (
     INVALID_CHOICE,
     INVALID_DATE,
     INVALID_NUMBER,
@@ -43,11 +44,9 @@ from tracker.directory.forms import (
     EntrySelectField,
     RequiredUnless,
     code_select,
-    person_label,
     strip_text,
     too_long,
 )
-from tracker.events.services import EventInput, OrganizationRow, ParticipationRow, StopRow
 from tracker.models import (
     DEFAULT_TIMEZONE,
     Campaign,
@@ -85,6 +84,13 @@ MONTHLY_BY_LABELS = {
 }
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ROW_IS_INCOMPLETE = _l("这一行还没填完：请选择，或点“删除”去掉这一行。")
+
+
+def person_label(person: Person) -> str:
+    """A person as a select shows them: name and organisation."""
+    if person.organization is not None:
+        return f"{person.name}（{person.organization.display_name}）"
+    return person.name
 
 
 def _organization_label(organization: Organization) -> str:
@@ -278,7 +284,7 @@ class EventForm(FlaskForm):
     all_day = BooleanField(_l("全天活动"))
     start_date = DateField(
         _l("开始日期"),
-        validators=[DataRequired(_l("请填写开始日期。"))],
+        validators=[InputRequired(_l("请填写开始日期。"))],
         invalid_value_message=INVALID_DATE,
     )
     start_time = BlankTimeField(

@@ -224,7 +224,11 @@ def _render_conflict(current: Event, values: services.EventInput):
     theirs = services.event_snapshot(current)
     mine = services.input_snapshot(values)
     differences = services.change_lines(
-        {name: [mine.get(name), theirs.get(name)] for name in theirs if mine.get(name) != theirs[name]}
+        {
+            name: [mine.get(name), theirs.get(name)]
+            for name in theirs
+            if mine.get(name) != theirs[name]
+        }
     )
     last_change = db.session.scalars(history_of("event", current.id).limit(1)).first()
     return (

@@ -1,0 +1,342 @@
+"""Accounts and access: sign-in with throttling, sign-out, the account page, admin user
+management, the `user create` command, and CSRF on every POST."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tracker import create_app
+from tracker.auth.models import SignInFailure
+from tracker.db import now_utc
+from tracker.extensions import db as database
+from tracker.models import AuditEntry, User
+
+PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.usefixtures("isolated_requests")
+
+
+def post_login(client, csrf_token, username, password, **kwargs):
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token()},
+        **kwargs,
+    )
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/account").status_code == 200
+
+
+def test_sign_in_with_the_right_password_redirects_and_signs_in(client, make_user, csrf_token):
+    make_user("wang")
+    response = post_login(client, csrf_token, "wang", PASSWORD)
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def test_wrong_password_is_refused_in_chinese(client, make_user, csrf_token):
+    make_user("wang")
+    response = post_login(client, csrf_token, "wang", "not the password")
+    assert response.status_code == 200
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_sign_in_follows_only_local_next_addresses(client, make_user, csrf_token):
+    make_user("wang")
+    data = {"username": "wang", "password": PASSWORD, "csrf_token": csrf_token()}
+    response = client.post("/login?next=https://evil.example/", data=data)
+    assert response.headers["Location"] == "/"
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(
+    client, make_user, csrf_token, db
+):
+    make_user("wang")
+    for _attempt in range(5):
+        assert post_login(client, csrf_token, "wang", "wrong password").status_code == 200
+    response = post_login(client, csrf_token, "wang", PASSWORD)
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_lock_ends_when_the_window_has_passed(client, make_user, csrf_token, db):
+    make_user("wang")
+    for _attempt in range(5):
+        post_login(client, csrf_token, "wang", "wrong password")
+    db.session.execute(update(SignInFailure).values(failed_at=now_utc() - timedelta(minutes=16)))
+    db.session.commit()
+    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 302
+
+
+def login_from(client, address, username, password):
+    """Sign in through a fresh page, as a browser at another network address would."""
+    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.data).group(1)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token.decode()},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_twenty_failures_from_one_address_refuse_every_account_from_it(app, make_user):
+    make_user("wang")
+    guesser = app.test_client()
+    for number in range(20):
+        assert login_from(guesser, "10.0.0.66", f"guess{number}", "wrong").status_code == 200
+    assert login_from(guesser, "10.0.0.66", "wang", PASSWORD).status_code == 429
+    assert login_from(app.test_client(), "10.1.2.3", "wang", PASSWORD).status_code == 302
+
+
+def test_successful_sign_in_clears_the_accounts_failures(client, make_user, csrf_token, db):
+    make_user("wang")
+    for _attempt in range(4):
+        post_login(client, csrf_token, "wang", "wrong password")
+    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 302
+    count = db.session.scalar(
+        select(func.count(SignInFailure.id)).where(SignInFailure.username == "wang")
+    )
+    assert count == 0
+
+
+def test_failures_are_shared_by_every_worker_process(
+    client, make_user, csrf_token, migrated_database
+):
+    """Another app instance on the same database (another gunicorn worker) sees the lock."""
+    make_user("wang")
+    for _attempt in range(5):
+        post_login(client, csrf_token, "wang", "wrong password")
+    other_worker = create_app(
+        {"DATABASE_URL": migrated_database, "TESTING": True, "SECRET_KEY": "another-key"}
+    )
+    with other_worker.app_context():
+        response = login_from(other_worker.test_client(), "127.0.0.1", "wang", PASSWORD)
+        assert response.status_code == 429
+        database.session.remove()
+        database.engine.dispose()
+
+
+def test_disabled_account_cannot_sign_in(client, make_user, csrf_token, db):
+    user = make_user("wang")
+    user.is_enabled = False
+    db.session.commit()
+    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 200
+    assert not is_signed_in(client)
+
+
+def test_login_without_csrf_token_is_refused(client, make_user):
+    make_user("wang")
+    response = client.post("/login", data={"username": "wang", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_logout_link_shows_a_confirmation_and_post_signs_out(
+    client, make_user, sign_in, csrf_token
+):
+    sign_in(make_user("wang"))
+    page = client.get("/logout")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "退出登录？" in text and 'method="post"' in text
+    assert is_signed_in(client)
+    response = client.post("/logout", data={"csrf_token": csrf_token("/logout")})
+    assert response.status_code == 302
+    assert not is_signed_in(client)
+
+
+def test_logout_without_token_keeps_the_user_signed_in(client, make_user, sign_in):
+    sign_in(make_user("wang"))
+    assert client.post("/logout").status_code == 400
+    assert is_signed_in(client)
+
+
+def test_account_page_shows_name_role_and_organization(
+    client, make_user, make_organization, sign_in
+):
+    organization = make_organization(name="总工会")
+    sign_in(make_user("wang", organization=organization))
+    text = client.get("/account").get_data(as_text=True)
+    assert "wang" in text and "协调员" in text and "总工会" in text
+    assert 'href="/account"' in text
+
+
+def test_account_page_requires_sign_in(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_user_changes_own_password(client, make_user, sign_in, csrf_token, db):
+    user = make_user("wang")
+    sign_in(user)
+    response = client.post(
+        "/account",
+        data={
+            "current_password": "wrong one",
+            "new_password": "a new secret 1",
+            "confirm_password": "a new secret 1",
+            "csrf_token": csrf_token("/account"),
+        },
+    )
+    assert "当前密码不正确" in response.get_data(as_text=True)
+    response = client.post(
+        "/account",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a new secret 1",
+            "confirm_password": "a new secret 1",
+            "csrf_token": csrf_token("/account"),
+        },
+    )
+    assert response.status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token("/logout")})
+    assert post_login(client, csrf_token, "wang", "a new secret 1").status_code == 302
+
+
+# --- account administration ------------------------------------------------------------
+
+
+def test_admin_lists_creates_and_disables_accounts(
+    client, make_user, make_organization, sign_in, csrf_token, db
+):
+    organization = make_organization(name="安监局")
+    sign_in(make_user("admin", role="admin"))
+    assert "admin" in client.get("/admin/users/").get_data(as_text=True)
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "username": "li",
+            "password": "first password",
+            "role": "coordinator",
+            "organization": str(organization.id),
+            "csrf_token": csrf_token("/admin/users/new"),
+        },
+    )
+    assert response.status_code == 302
+    li = db.session.scalar(select(User).where(User.username == "li"))
+    assert li.organization_id == organization.id and li.role == "coordinator"
+    assert li.password_hash != "first password"
+    response = client.post(
+        f"/admin/users/{li.id}/edit",
+        data={
+            "role": "coordinator",
+            "organization": str(organization.id),
+            "new_password": "",
+            "csrf_token": csrf_token(f"/admin/users/{li.id}/edit"),
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(li)
+    assert li.is_enabled is False
+    assert "已停用" in client.get("/admin/users/").get_data(as_text=True)
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "user", AuditEntry.entity_id == li.id)
+    ).all()
+    assert [entry.action for entry in entries] == ["create", "edit"]
+
+
+def test_admin_cannot_disable_their_own_account(client, make_user, sign_in, csrf_token, db):
+    admin = make_user("admin", role="admin")
+    sign_in(admin)
+    response = client.post(
+        f"/admin/users/{admin.id}/edit",
+        data={
+            "role": "admin",
+            "organization": "",
+            "csrf_token": csrf_token(f"/admin/users/{admin.id}/edit"),
+        },
+    )
+    assert "不能停用自己的账号" in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.is_enabled
+
+
+def test_duplicate_or_short_password_accounts_are_refused(
+    client, make_user, sign_in, csrf_token, db
+):
+    sign_in(make_user("admin", role="admin"))
+    for username, password, message in [
+        ("admin", "long enough password", "该用户名已存在"),
+        ("zhao", "short", "密码至少需要 8 个字符"),
+    ]:
+        response = client.post(
+            "/admin/users/new",
+            data={
+                "username": username,
+                "password": password,
+                "role": "coordinator",
+                "csrf_token": csrf_token("/admin/users/new"),
+            },
+        )
+        assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+@pytest.mark.parametrize("path", ["/admin/users/", "/admin/users/new", "/admin/users/1/edit"])
+def test_coordinator_cannot_manage_accounts(client, make_user, sign_in, path):
+    sign_in(make_user("wang"))
+    assert client.get(path).status_code == 403
+
+
+def test_coordinator_posting_to_user_admin_creates_nothing(
+    client, make_user, sign_in, csrf_token, db
+):
+    wang = make_user("wang")
+    sign_in(wang)
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "username": "intruder",
+            "password": "long enough password",
+            "role": "admin",
+            "csrf_token": csrf_token("/account"),
+        },
+    )
+    assert response.status_code == 403
+    response = client.post(
+        f"/admin/users/{wang.id}/edit",
+        data={"role": "admin", "is_enabled": "y", "csrf_token": csrf_token("/account")},
+    )
+    assert response.status_code == 403
+    db.session.refresh(wang)
+    assert wang.role == "coordinator"
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_anonymous_visitor_is_sent_to_sign_in_for_admin_pages(client):
+    response = client.get("/admin/users/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- command line ----------------------------------------------------------------------
+
+
+def test_user_create_command_with_password(runner, db):
+    result = runner.invoke(
+        args=["user", "create", "admin", "--role", "admin", "--password", "a good password"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "admin"))
+    assert user.is_admin and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_user_create_command_prompts_for_the_password(runner, db, client, csrf_token):
+    result = runner.invoke(
+        args=["user", "create", "li", "--role", "coordinator"],
+        input="typed password\ntyped password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert post_login(client, csrf_token, "li", "typed password").status_code == 302
+
+
+def test_a_fresh_database_has_no_account_to_guess(db, client, csrf_token):
+    assert db.session.scalar(select(func.count(User.id))) == 0
+    for username, password in [("admin", "admin"), ("admin", "password"), ("root", "123456")]:
+        assert post_login(client, csrf_token, username, password).status_code == 200
+    assert not is_signed_in(client)
