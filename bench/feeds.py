@@ -162,6 +162,7 @@ def main() -> None:
     os.environ["TRACKER_INSTANCE_PATH"] = folder
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
     from tracker.feeds.cache import feed_cache
+
     shared = {}
 
     @app.route("/bench/in-memory.ics")
@@ -203,8 +204,11 @@ def main() -> None:
 
     cold = statistics.median(colds)
     print(f"feed:     {events_in_feed} VEVENTs, {len(body) / 1024 / 1024:.1f} MB")
-    print(f"cold full feed:        {cold * 1000:8.1f} ms   (target ≤ 1500 ms; runs: "
-          + ", ".join(f"{value * 1000:.0f}" for value in colds) + ")")
+    print(
+        f"cold full feed:        {cold * 1000:8.1f} ms   (target ≤ 1500 ms; runs: "
+        + ", ".join(f"{value * 1000:.0f}" for value in colds)
+        + ")"
+    )
     print(f"warm, nothing changed: {warm * 1000:8.1f} ms")
     print(f"in-memory same bytes:  {memory * 1000:8.1f} ms")
     print(f"warm / in-memory:      {warm / memory:8.2f} x   (target ≤ 2 x)")

@@ -124,12 +124,12 @@ def test_tricky_text_comes_back_exactly_in_both_parsers(client, make_event):
 
 
 def test_long_lines_fold_at_75_octets_without_splitting_characters(client, make_event):
-    make_event(title="长" * 300, description="🎉汉a" * 200)
+    make_event(title="长" * 200, description="🎉汉a" * 200)
     response, _, parsed = get_feed(client, "/calendar.ics")
     physical = response.data.split(b"\r\n")
     assert any(line.startswith(b" ") for line in physical), "nothing was folded"
     assert max(len(line) for line in physical) <= 75
-    assert parsed["events"][0]["summary"] == "长" * 300
+    assert parsed["events"][0]["summary"] == "长" * 200
 
 
 def test_every_tzid_has_its_vtimezone(client, make_event):

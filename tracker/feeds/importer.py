@@ -10,14 +10,17 @@ its title, times, time zone, recurrence, status, location and description.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
+from icalendar.prop import vUnknown
 from sqlalchemy import select
 
 from tracker.extensions import db
@@ -126,7 +129,15 @@ def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
 
     `user` is the coordinator uploading (None from the command line): an import may only
     update events that user may edit. Raises ImportRefused, with nothing saved, on any problem.
+    Messages follow the page's language, or the default language outside a request.
     """
+    if has_request_context():
+        return _import_calendar(data, user)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        return _import_calendar(data, user)
+
+
+def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
     events, warnings = parse_calendar(data)
     result = ImportResult(warnings=warnings)
     try:
@@ -134,25 +145,26 @@ def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
             existing = _existing_events([event.uid for event in events])
         _check_permissions(existing.values(), user)
         lookups = _Lookups()
-        for data_event in events:
-            event = existing.get(data_event.uid)
-            if event is None:
-                _create_event(data_event, user, lookups)
-                result.created += 1
-            elif data_event.sequence < (event.sequence or 0):
-                result.unchanged += 1
-                result.warnings.append(
-                    _(
-                        "“%(title)s”在系统中的版本更新（SEQUENCE %(ours)s > %(theirs)s），未覆盖。",
-                        title=event.title,
-                        ours=event.sequence,
-                        theirs=data_event.sequence,
+        with db.session.no_autoflush:
+            for data_event in events:
+                event = existing.get(data_event.uid)
+                if event is None:
+                    _create_event(data_event, user, lookups)
+                    result.created += 1
+                elif data_event.sequence < (event.sequence or 0):
+                    result.unchanged += 1
+                    result.warnings.append(
+                        _(
+                            "“%(title)s”在系统中的版本较新（%(ours)s > %(theirs)s），未覆盖。",
+                            title=event.title,
+                            ours=event.sequence,
+                            theirs=data_event.sequence,
+                        )
                     )
-                )
-            elif _update_event(event, data_event, user, lookups):
-                result.updated += 1
-            else:
-                result.unchanged += 1
+                elif _update_event(event, data_event, user, lookups):
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
         db.session.commit()
     except ImportRefused:
         db.session.rollback()
@@ -334,11 +346,19 @@ def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]
 
 
 def _text(value: Any) -> str:
+    """A TEXT value, unescaped (X- properties arrive raw, as RFC 7265 UNKNOWN values)."""
     if value is None:
         return ""
     if isinstance(value, list):
         value = value[0] if value else ""
+    if isinstance(value, vUnknown):
+        value = _TEXT_ESCAPE.sub(lambda match: _TEXT_UNESCAPED.get(match[1], match[1]), value)
     return str(value).strip()
+
+
+# RFC 5545 §3.3.11: \\ \; \, and \n (or \N) in a TEXT value.
+_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
+_TEXT_UNESCAPED = {"n": "\n", "N": "\n"}
 
 
 def _integer(value: Any, default: int) -> int:
@@ -448,7 +468,7 @@ def _as_list(value) -> list:
 def _read_stops(component) -> list[StopData]:
     stops = []
     for value in _as_list(component.get(X_STOP)):
-        name = str(value).strip()
+        name = _text(value)
         if not name:
             continue
         latitude = longitude = None
@@ -489,7 +509,7 @@ def _coordinates(values) -> tuple[float, float]:
 def _read_organizations(component) -> list[OrganizationData]:
     organizations = []
     for value in _as_list(component.get(X_ORGANIZATION)):
-        name = str(value).strip()[: LIMITS["name"]]
+        name = _text(value)[: LIMITS["name"]]
         role = _params(value, "X-ROLE") or "host"
         kind = _params(value, "X-KIND") or "social"
         headcount = _params(value, "X-HEADCOUNT")
@@ -511,11 +531,11 @@ def _read_organizations(component) -> list[OrganizationData]:
 
 def _read_category(component) -> Optional[dict[str, str]]:
     value = component.get(X_CATEGORY)
-    if value is not None and str(value).strip():
+    if value is not None and _text(value):
         return {
-            "name_zh": str(value).strip()[:60],
+            "name_zh": _text(value)[:60],
             "slug": (_params(value, "X-SLUG") or "")[:40],
-            "name_en": (_params(value, "X-NAME-EN") or str(value))[:60],
+            "name_en": (_params(value, "X-NAME-EN") or _text(value))[:60],
             "color": _params(value, "X-COLOR") or "#3b6ea5",
         }
     categories = component.get("CATEGORIES")
@@ -529,9 +549,9 @@ def _read_category(component) -> Optional[dict[str, str]]:
 
 def _read_campaign(component) -> Optional[dict[str, str]]:
     value = component.get(X_CAMPAIGN)
-    if value is None or not str(value).strip():
+    if value is None or not _text(value):
         return None
-    return {"name": str(value).strip()[: LIMITS["name"]], "theme": _params(value, "X-THEME")}
+    return {"name": _text(value)[: LIMITS["name"]], "theme": _params(value, "X-THEME")}
 
 
 def _format_size(size: int) -> str:
@@ -708,6 +728,8 @@ def _update_event(event: Event, data: EventData, user: Optional[User], lookups: 
     original_sequence = event.sequence or 0
     changed = False
     for name in _SCALAR_FIELDS:
+        if name == "recurrence_rule" and _same_rule(event.recurrence_rule, data.recurrence_rule):
+            continue
         if getattr(event, name) != getattr(data, name):
             setattr(event, name, getattr(data, name))
             changed = True
@@ -749,6 +771,13 @@ def _update_event(event: Event, data: EventData, user: Optional[User], lookups: 
     db.session.flush()
     _audit(event, user, "import", _("从 iCalendar 文件导入（更新）"))
     return True
+
+
+def _same_rule(stored: Optional[str], imported: Optional[str]) -> bool:
+    """Rules that differ only in the order of their parts are the same rule."""
+    if not stored or not imported:
+        return stored == imported
+    return parse_rule(stored) == parse_rule(imported)
 
 
 def _audit(event: Event, user: Optional[User], action: str, summary: str) -> None:

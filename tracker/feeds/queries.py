@@ -183,6 +183,13 @@ class FeedValidator:
         return max(changes) if changes else None
 
 
+_VALIDATOR_QUERY = select(
+    select(func.count()).select_from(Event).scalar_subquery(),
+    select(func.max(Event.updated_at)).scalar_subquery(),
+    select(func.max(AuditEntry.created_at)).scalar_subquery(),
+)
+
+
 def feed_validator() -> FeedValidator:
     """The number of events, the newest event change and the newest audit entry.
 
@@ -193,13 +200,7 @@ def feed_validator() -> FeedValidator:
     the table's row count, so a poll with nothing changed costs well under a millisecond of
     database time even at 10,000 events, whatever the filters.
     """
-    count, latest_update, latest_audit = db.session.execute(
-        select(
-            select(func.count()).select_from(Event).scalar_subquery(),
-            select(func.max(Event.updated_at)).scalar_subquery(),
-            select(func.max(AuditEntry.created_at)).scalar_subquery(),
-        )
-    ).one()
+    count, latest_update, latest_audit = db.session.connection().execute(_VALIDATOR_QUERY).one()
     return FeedValidator(count, _aware(latest_update), _aware(latest_audit))
 
 

@@ -89,14 +89,14 @@ def filters_key(filters: EventFilters) -> tuple:
 
 def rendered_feed(
     key: tuple,
-    statement: Select,
+    statement: Callable[[], Select],
     name: Callable[[], str],
     cacheable: bool = True,
 ) -> tuple[str, Optional[object], Callable[[], RenderedFeed]]:
     """The feed's ETag and Last-Modified (one aggregate query) and a function giving its bytes.
 
     The bytes come from the cache when nothing changed since they were rendered; otherwise
-    the events are loaded in a fixed number of queries and rendered with icalendar.
+    the events of `statement()` are loaded in a fixed number of queries and rendered.
     """
     base_url = public_base_url()
     validator = feed_validator()
@@ -114,7 +114,7 @@ def rendered_feed(
             return cached
         with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
             context = FeedContext(base_url, event_url=external_url("events.show_event", event_id=0))
-            feed = render_calendar(load_feed_events(statement), name(), context)
+            feed = render_calendar(load_feed_events(statement()), name(), context)
         entry = RenderedFeed(etag, last_modified, feed)
         if cacheable:
             cache.put(cache_key, entry)

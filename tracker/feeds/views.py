@@ -41,6 +41,13 @@ def feeds_zone() -> ZoneInfo:
     return ZoneInfo(DEFAULT_TIMEZONE)
 
 
+def _feed_filters() -> EventFilters:
+    """The filters of the query string; the common unfiltered poll skips parsing."""
+    if not request.args:
+        return EventFilters()
+    return parse_event_filters(request.args)
+
+
 def _bad_filters(filters: EventFilters) -> Response:
     """400 with the reasons as plain Chinese text: a calendar client shows no HTML."""
     text = _("订阅地址中的筛选条件无效：") + "\n" + "\n".join(filters.errors) + "\n"
@@ -81,12 +88,12 @@ def _not_modified(etag: str, last_modified: Optional[datetime]) -> bool:
 @blueprint.route("/calendar.ics")
 def calendar():
     """All public events matching the same filters as /events/."""
-    filters = parse_event_filters(request.args)
+    filters = _feed_filters()
     if filters.errors:
         return _bad_filters(filters)
     return _feed_response(
         ("public", filters_key(filters)),
-        public_feed_events(filters),
+        lambda: public_feed_events(filters),
         lambda: calendar_name(filters),
         cache_control="public, no-cache",
     )
@@ -103,7 +110,7 @@ def event_ics(event_id: int):
         abort(404)
     return _feed_response(
         ("event", event_id),
-        statement,
+        lambda: statement,
         lambda: title,
         cache_control="private, no-cache",
         filename=f"{_safe_filename(title)}.ics",
@@ -127,12 +134,12 @@ def private_calendar(token: str):
     user = user_for_token(token)
     if user is None:
         abort(404)
-    filters = parse_event_filters(request.args)
+    filters = _feed_filters()
     if filters.errors:
         return _bad_filters(filters)
     return _feed_response(
         ("private", user.organization_id, filters_key(filters)),
-        private_feed_events(filters, user),
+        lambda: private_feed_events(filters, user),
         lambda: calendar_name(filters, suffix=_("含内部活动")),
         cache_control="private, no-cache",
     )
