@@ -202,6 +202,8 @@ def main() -> None:
     not_modified_time, _ = timed(not_modified, arguments.repeat * 4)
     memory, _ = timed(lambda: client.get("/bench/in-memory.ics"), arguments.repeat)
 
+    http = measure_over_http(app, etag, arguments.repeat)
+
     cold = statistics.median(colds)
     print(f"feed:     {events_in_feed} VEVENTs, {len(body) / 1024 / 1024:.1f} MB")
     print(
@@ -213,6 +215,45 @@ def main() -> None:
     print(f"in-memory same bytes:  {memory * 1000:8.1f} ms")
     print(f"warm / in-memory:      {warm / memory:8.2f} x   (target ≤ 2 x)")
     print(f"304 Not Modified:      {not_modified_time * 1000:8.2f} ms   (target ≤ 5 ms)")
+    print("over HTTP (werkzeug server on 127.0.0.1, whole body read by http.client):")
+    print(f"  warm full feed:      {http['warm'] * 1000:8.1f} ms")
+    print(f"  in-memory bytes:     {http['memory'] * 1000:8.1f} ms")
+    print(f"  warm / in-memory:    {http['warm'] / http['memory']:8.2f} x")
+    print(f"  304 Not Modified:    {http['304'] * 1000:8.2f} ms")
+
+
+def measure_over_http(app, etag: str, repeat: int) -> dict[str, float]:
+    """The same requests through a real socket, where the body has to be sent."""
+    import http.client
+    import logging
+    import threading
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_port
+
+    def fetch(path: str, headers=None) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response.status
+
+    try:
+        fetch("/calendar.ics")
+        results = {
+            "warm": timed(lambda: fetch("/calendar.ics"), repeat)[0],
+            "memory": timed(lambda: fetch("/bench/in-memory.ics"), repeat)[0],
+            "304": timed(lambda: fetch("/calendar.ics", {"If-None-Match": etag}), repeat * 4)[0],
+        }
+    finally:
+        server.shutdown()
+    return results
 
 
 if __name__ == "__main__":

@@ -542,3 +542,53 @@ def test_feeds_parse_with_both_parsers_for_the_demo_data(app, client):
     for event in parsed["events"]:
         assert event["organizer"].startswith("mailto:noreply@")
     parse_feed(response.data)
+
+
+def test_fast_writer_gives_the_same_calendar_as_icalendar_serialisation(
+    app, client, contest, make_event
+):
+    """The served bytes (tracker.feeds.writer) equal icalendar's own Calendar.to_ical()."""
+    from icalendar import Calendar
+
+    from tracker.events.queries import EventFilters
+    from tracker.feeds.builder import FeedContext, build_calendar
+    from tracker.feeds.queries import load_feed_events, public_feed_events
+    from tracker.feeds.writer import render_calendar
+
+    make_event(title="逗号, 分号; 反斜杠\\ 换行\n🎉" + "长" * 80, is_all_day=True)
+    make_event(title="每周", recurrence_rule="FREQ=WEEKLY;BYDAY=WE;UNTIL=20190731T235959")
+    make_event(title="Berlin", timezone="Europe/Berlin", status="tentative")
+    with app.test_request_context("/calendar.ics"):
+        events = load_feed_events(public_feed_events(EventFilters()))
+        context = FeedContext("https://huodong.example.cn")
+        served = render_calendar(events, "活动日历", context)
+        reference = build_calendar(events, "活动日历", context).to_ical()
+    parse_feed(served)
+    assert Calendar.from_ical(served) == Calendar.from_ical(reference)
+    served_lines = sorted(served.replace(b"\r\n ", b"").split(b"\r\n"))
+    assert served_lines == sorted(reference.replace(b"\r\n ", b"").split(b"\r\n"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "SUMMARY:" + "a" * 200,
+        "SUMMARY:" + "汉" * 100,
+        "SUMMARY:" + "🎉" * 60,
+        "SUMMARY:" + "x\\," * 60,
+        "SUMMARY:" + "ab\\\\" * 40 + "\\n" * 30,
+        "SUMMARY:短",
+    ],
+)
+def test_fold_keeps_lines_short_and_characters_and_escapes_whole(line):
+    from tracker.feeds.writer import fold
+
+    folded = fold(line.encode())
+    physical = folded.split(b"\r\n")
+    for index, part in enumerate(physical):
+        assert len(part) <= 75
+        part.decode("utf-8")
+        if index:
+            assert part.startswith(b" ")
+        assert not re.search(rb"(?<!\\)(\\\\)*\\$", part), "a line ends inside an escape"
+    assert folded.replace(b"\r\n ", b"") == line.encode()

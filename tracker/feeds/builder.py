@@ -279,7 +279,11 @@ def _local_datetime(moment: datetime, tzid: str) -> vDatetime:
     """DTSTART/DTEND in the event's own zone with its TZID (UTC as a Z time)."""
     if tzid == "UTC":
         return vDatetime(moment.astimezone(UTC))
-    return vDatetime(moment.astimezone(ZoneInfo(tzid)))
+    # The local wall time with an explicit TZID parameter: the same property icalendar makes
+    # from an aware datetime, without looking the zone's name up again for every event.
+    value = vDatetime(moment.astimezone(ZoneInfo(tzid)).replace(tzinfo=None))
+    value.params["TZID"] = tzid
+    return value
 
 
 def export_rule(event: FeedEvent) -> str:
