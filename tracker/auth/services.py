@@ -1,6 +1,8 @@
 """Account operations: creating and changing users, checking passwords, throttling sign-in."""
 
+import secrets
 from datetime import timedelta
+from functools import cache
 from typing import Optional
 
 from flask import current_app
@@ -125,10 +127,15 @@ def authenticate(username: str, password: str) -> Optional[User]:
     """The enabled user with this username and password, or None."""
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.is_enabled:
-        # Hash anyway so a missing account answers as slowly as a wrong password.
-        check_password_hash(generate_password_hash("x"), password)
+        # Check against a stand-in hash so a missing account answers as slowly as a wrong password.
+        check_password_hash(_stand_in_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+@cache
+def _stand_in_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def _setting(name: str, default: int) -> int:
