@@ -103,3 +103,11 @@ def test_counted_recurrence_has_a_series_end(db, make_event):
         recurrence_rule="FREQ=MONTHLY;COUNT=3",
     )
     assert event.series_ends_at == datetime(2019, 8, 3, 3, 0, tzinfo=UTC)
+
+
+def test_assigning_a_category_object_raises_sequence(db, make_event, make_category):
+    event, category = make_event(), make_category()
+    sequence = event.sequence
+    event.category = category
+    db.session.commit()
+    assert event.sequence == sequence + 1

@@ -318,7 +318,8 @@ class Participation(Base):
     organization: Mapped[Optional[Organization]] = relationship(back_populates="participations")
 
 
-_CHILD_COLLECTIONS = ("stops", "organization_links", "participations")
+# Relationships count too: assigning `event.category` sets category_id only during the flush.
+_CHILD_COLLECTIONS = ("category", "campaign", "stops", "organization_links", "participations")
 
 
 @event.listens_for(Session, "before_flush")
