@@ -319,7 +319,13 @@ class Participation(Base):
 
 
 # Relationships count too: assigning `event.category` sets category_id only during the flush.
-_CHILD_COLLECTIONS = ("category", "campaign", "stops", "organization_links", "participations")
+SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
+    "category",
+    "campaign",
+    "stops",
+    "organization_links",
+    "participations",
+)
 
 
 @event.listens_for(Session, "before_flush")
@@ -337,7 +343,7 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
             if obj in session.new:
                 continue
             state = inspect(obj)
-            watched = SUBSCRIBER_VISIBLE_COLUMNS + _CHILD_COLLECTIONS
+            watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
             if any(state.attrs[name].history.has_changes() for name in watched):
                 changed.add(obj)
         elif isinstance(obj, (Stop, EventOrganization, Participation)):
