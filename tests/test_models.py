@@ -111,3 +111,11 @@ def test_assigning_a_category_object_raises_sequence(db, make_event, make_catego
     event.category = category
     db.session.commit()
     assert event.sequence == sequence + 1
+
+
+def test_recurrence_accepts_a_utc_until(db, make_event):
+    event = make_event(
+        starts_at=datetime(2019, 6, 3, 1, 0, tzinfo=UTC),  # Monday 09:00 in Shanghai
+        recurrence_rule="FREQ=WEEKLY;UNTIL=20190617T010000Z",
+    )
+    assert event.series_ends_at == datetime(2019, 6, 17, 3, 0, tzinfo=UTC)

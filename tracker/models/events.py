@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -102,6 +103,8 @@ class Event(Base):
     series_ends_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     is_all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    # RRULE value without the "RRULE:" prefix; UNTIL in local wall time (floating), which
+    # feeds turn into UTC on export as RFC 5545 requires. A UTC UNTIL is accepted too.
     recurrence_rule: Mapped[Optional[str]] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="confirmed", index=True)
     visibility: Mapped[str] = mapped_column(String(20), default="public", index=True)
@@ -195,7 +198,17 @@ class Event(Base):
         if not self.recurrence_rule:
             return None
         start = self.local_starts_at.replace(tzinfo=None)
-        return rrulestr(self.recurrence_rule, dtstart=start, forceset=True)
+        return rrulestr(self._rule_in_local_time(), dtstart=start, forceset=True)
+
+    def _rule_in_local_time(self) -> str:
+        """The rule with a UTC UNTIL turned into local wall time, as naive expansion needs."""
+        rule = self.recurrence_rule or ""
+        match = re.search(r"UNTIL=(\d{8}T\d{6})Z", rule)
+        if not match:
+            return rule
+        until = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        local_until = until.astimezone(self.zone).strftime("%Y%m%dT%H%M%S")
+        return rule.replace(match.group(0), f"UNTIL={local_until}")
 
     def occurrences_between(self, window_start: datetime, window_end: datetime):
         """(start, end) UTC pairs of occurrences overlapping [window_start, window_end).
