@@ -30,3 +30,17 @@ def test_environment_and_instance_config_override_defaults(tmp_path, monkeypatch
     monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql+psycopg://u@db.example/tracker")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/tracker"
+
+
+def test_trusted_proxy_headers_give_the_client_address(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TRUSTED_PROXIES": 1, "TESTING": True})
+
+    @app.route("/_address")
+    def address():
+        from flask import request
+
+        return request.remote_addr
+
+    response = app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == "203.0.113.9"

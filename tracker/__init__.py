@@ -7,6 +7,7 @@ from typing import Any, Optional
 from flask import Flask
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker.config import DefaultConfig, instance_database_url
 from tracker.extensions import csrf, db, login_manager, migrate
@@ -28,6 +29,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _configure(app, overrides or {})
     _init_extensions(app)
     _register_blueprints(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from tracker import cli, i18n, web
 
