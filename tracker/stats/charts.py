@@ -147,7 +147,7 @@ def column_chart(
     `line`, when given, is a second series drawn as a line with its own right-hand axis,
     e.g. the headcount beside the number of activities.
     """
-    left, right, top, bottom = 40, 44 if line else 12, 12, 34
+    left, right, top, bottom = 40, 44 if line else 12, 20, 34
     plot_width = width - left - right
     plot_height = height - top - bottom
     count = max(len(bars), 1)

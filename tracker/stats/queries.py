@@ -11,20 +11,35 @@ Counting rules (stated on the page too):
 - Headcount follows DESIGN.md: the reported headcount, else the sum of organisation
   headcounts, else the number of named participations (all of them, as the event page
   shows). A sum that includes an approximate figure is approximate ("250+").
-- Participations, people and hours count attended participations only; hours are summed
-  in hundredths as integers, so SQLite and PostgreSQL give the same figure.
+- Participations, people and hours count attended participations only.
 
-Every statement is built here and executed once per page, whatever the data size.
+A page runs three statistics statements whatever the data size: the event-level
+breakdowns (one UNION ALL over per-event figures computed once), the people figures and
+the awards.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import Integer, Select, String, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.datastructures import MultiDict
@@ -140,8 +155,29 @@ def parse_stats_filters(
     return StatsScope(filters, include_internal, period_is_default)
 
 
-def selected_event_ids(scope: StatsScope) -> Select:
-    """Ids of the events the figures count: visible, matching the filters, not cancelled."""
+def selected_events(scope: StatsScope):
+    """The counted events (visible, matching the filters, not cancelled) as a subquery.
+
+    Each use gets its own copy rather than a shared CTE: the planner then sees the events
+    table's statistics (a CTE has none, and PostgreSQL's misestimates triggered JIT).
+    """
+    return (
+        filtered_events(scope.filters, include_internal=scope.include_internal)
+        .where(Event.status != "cancelled")
+        .with_only_columns(
+            Event.id.label("event_id"),
+            Event.category_id.label("category_id"),
+            Event.campaign_id.label("campaign_id"),
+            local_month(Event.starts_at).label("month"),
+            Event.headcount.label("headcount"),
+            Event.headcount_is_approximate.label("headcount_is_approximate"),
+        )
+        .subquery("selected_events")
+    )
+
+
+def _selected_ids(scope: StatsScope) -> Select:
+    """Ids of the counted events, for `IN (…)`."""
     return (
         filtered_events(scope.filters, include_internal=scope.include_internal)
         .where(Event.status != "cancelled")
@@ -149,151 +185,205 @@ def selected_event_ids(scope: StatsScope) -> Select:
     )
 
 
-def cancelled_event_count_statement(scope: StatsScope) -> Select:
-    """How many visible events matching the filters are cancelled (and so not counted)."""
+def _not_indexed(column):
+    """`column + 0`: the same value, but SQLite then reads the table in one sequential pass
+    and sorts, instead of walking the column's index with one row lookup per entry (several
+    times slower over 200,000 participations). PostgreSQL hashes either way.
+
+    Grouped by it, a statement selects `min(column)` (the same value) rather than the
+    expression, so that SQLite can still index the grouped rows when joining them."""
+    return column + literal_column("0")
+
+
+def cancelled_event_count(scope: StatsScope):
+    """Scalar subquery: visible events matching the filters that are cancelled (not counted)."""
     cancelled = (
         filtered_events(scope.filters, include_internal=scope.include_internal)
         .where(Event.status == "cancelled")
         .with_only_columns(Event.id)
         .subquery()
     )
-    return select(func.count()).select_from(cancelled)
+    return select(func.count()).select_from(cancelled).scalar_subquery()
 
 
-def _hundredths(hours_column):
-    """Hours as an integer number of hundredths: exact on both engines."""
-    return cast(func.round(hours_column * 100), Integer)
+def event_figures(scope: StatsScope):
+    """CTE, one row per counted event: its grouping columns, headcount by the rule, and its
+    attended participations and hours.
 
-
-def event_figures(event_ids: Select):
-    """One row per selected event: grouping columns, headcount by the rule, participations."""
-    organization_headcounts = (
+    The event's own row, its participations and its organisations' headcounts are stacked
+    (UNION ALL) and grouped once by event: one pass over each table, no join between
+    grouped subqueries for a planner to misjudge.
+    """
+    selected = selected_events(scope)
+    nothing = cast(null(), Integer())
+    attended = case((Participation.attended.is_(True), 1), else_=0)
+    stacked = union_all(
         select(
-            EventOrganization.event_id.label("event_id"),
-            func.sum(EventOrganization.headcount).label("headcount"),
-        )
-        .where(EventOrganization.headcount.is_not(None), EventOrganization.event_id.in_(event_ids))
-        .group_by(EventOrganization.event_id)
-        .subquery("organization_headcounts")
-    )
-    attended = Participation.attended.is_(True)
-    participation_counts = (
+            selected.c.event_id,
+            selected.c.category_id,
+            selected.c.campaign_id,
+            selected.c.month,
+            selected.c.headcount.label("reported"),
+            case((selected.c.headcount_is_approximate.is_(True), 1), else_=0).label("approximate"),
+            nothing.label("organization_headcount"),
+            literal_column("0").label("named"),
+            literal_column("0").label("attended"),
+            cast(null(), Numeric(14, 2)).label("hours"),
+        ),
         select(
-            Participation.event_id.label("event_id"),
-            func.count().label("named"),
-            func.sum(case((attended, 1), else_=0)).label("attended"),
-            func.sum(case((attended, _hundredths(Participation.hours)), else_=0)).label(
-                "hour_hundredths"
-            ),
-        )
-        .where(Participation.event_id.in_(event_ids))
-        .group_by(Participation.event_id)
-        .subquery("participation_counts")
-    )
+            EventOrganization.event_id,
+            nothing,
+            nothing,
+            cast(null(), String()),
+            nothing,
+            literal_column("0"),
+            EventOrganization.headcount,
+            literal_column("0"),
+            literal_column("0"),
+            cast(null(), Numeric(14, 2)),
+        ).where(
+            EventOrganization.headcount.is_not(None),
+            _not_indexed(EventOrganization.event_id).in_(_selected_ids(scope)),
+        ),
+        select(
+            Participation.event_id,
+            nothing,
+            nothing,
+            cast(null(), String()),
+            nothing,
+            literal_column("0"),
+            nothing,
+            literal_column("1"),
+            attended,
+            case((Participation.attended.is_(True), Participation.hours), else_=None),
+        ).where(_not_indexed(Participation.event_id).in_(_selected_ids(scope))),
+    ).subquery("event_rows")
+    reported = func.max(stacked.c.reported)
     return (
         select(
-            Event.id.label("event_id"),
-            Event.category_id.label("category_id"),
-            Event.campaign_id.label("campaign_id"),
-            local_month(Event.starts_at).label("month"),
+            stacked.c.event_id,
+            func.max(stacked.c.category_id).label("category_id"),
+            func.max(stacked.c.campaign_id).label("campaign_id"),
+            func.max(stacked.c.month).label("month"),
             func.coalesce(
-                Event.headcount, organization_headcounts.c.headcount, participation_counts.c.named
+                reported,
+                func.sum(stacked.c.organization_headcount),
+                func.nullif(func.sum(stacked.c.named), 0),
             ).label("headcount"),
-            case(
-                (and_(Event.headcount.is_not(None), Event.headcount_is_approximate.is_(True)), 1),
-                else_=0,
-            ).label("approximate"),
-            func.coalesce(participation_counts.c.attended, 0).label("participations"),
-            func.coalesce(participation_counts.c.hour_hundredths, 0).label("hour_hundredths"),
+            case((reported.is_not(None), func.max(stacked.c.approximate)), else_=0).label(
+                "approximate"
+            ),
+            func.sum(stacked.c.attended).label("participations"),
+            func.sum(stacked.c.hours).label("hours"),
         )
-        .outerjoin(organization_headcounts, organization_headcounts.c.event_id == Event.id)
-        .outerjoin(participation_counts, participation_counts.c.event_id == Event.id)
-        .where(Event.id.in_(event_ids))
-        .subquery("event_figures")
+        .group_by(stacked.c.event_id)
+        .cte("event_figures")
     )
 
 
-def _figure_columns(figures) -> list:
-    """The measures every breakdown shows, summed over a group of event_figures rows."""
+# The columns of the breakdowns statement: each section fills those it has, NULL elsewhere.
+SECTION_COLUMNS = (
+    ("section", String()),
+    ("key", Integer()),
+    ("name", String()),
+    ("detail", String()),
+    ("color", String()),
+    ("activities", Integer()),
+    ("participations", Integer()),
+    ("headcount", Integer()),
+    ("approximate", Integer()),
+    ("hours", Numeric(14, 2)),
+    ("hosted", Integer()),
+    ("co_organized", Integer()),
+    ("took_part", Integer()),
+    ("unknown_headcounts", Integer()),
+    ("cancelled", Integer()),
+)
+
+
+def _section(section: str, **columns) -> list:
+    """The select list of one section, in SECTION_COLUMNS order, typed NULLs for the rest."""
+    values = {"section": literal(section, String()), **columns}
     return [
-        func.count(figures.c.event_id).label("activities"),
-        func.sum(figures.c.participations).label("participations"),
-        func.sum(figures.c.headcount).label("headcount"),
-        func.max(figures.c.approximate).label("approximate"),
-        func.sum(figures.c.hour_hundredths).label("hour_hundredths"),
+        (values[name] if name in values else cast(null(), column_type)).label(name)
+        for name, column_type in SECTION_COLUMNS
     ]
 
 
-# --- Statements, one per breakdown ------------------------------------------------------
+def _measures(figures) -> dict:
+    """The measures every breakdown shows, summed over a group of event_figures rows."""
+    return {
+        "activities": func.count(figures.c.event_id),
+        "participations": func.sum(figures.c.participations),
+        "headcount": func.sum(figures.c.headcount),
+        "approximate": func.max(figures.c.approximate),
+        "hours": func.sum(figures.c.hours),
+    }
 
 
-def totals_statement(scope: StatsScope) -> Select:
-    """Totals in one row, with distinct people, unknown headcounts and cancelled events."""
-    event_ids = selected_event_ids(scope)
-    figures = event_figures(event_ids)
-    distinct_people = (
-        select(func.count(func.distinct(Participation.person_id)))
-        .where(Participation.attended.is_(True), Participation.event_id.in_(event_ids))
-        .scalar_subquery()
-    )
-    return select(
-        *_figure_columns(figures),
-        func.sum(case((figures.c.headcount.is_(None), 1), else_=0)).label("unknown_headcounts"),
-        distinct_people.label("people"),
-        cancelled_event_count_statement(scope).scalar_subquery().label("cancelled"),
+def _top(statement: Select, limit: Optional[int]) -> Select:
+    """A section limited to its first rows: wrapped, as a compound member must be."""
+    if not limit:
+        return statement.order_by(None)
+    wrapped = statement.limit(limit).subquery()
+    return select(*wrapped.c)
+
+
+def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
+    """Totals and every event-level breakdown in one statement (UNION ALL of sections).
+
+    Per-event figures are computed once (a CTE) and grouped by category, campaign, month,
+    organisation and location. `row_limit` keeps the organisations and locations with the
+    most activities. Rows carry their `section`; columns follow SECTION_COLUMNS.
+
+    Organisations: an organisation with several roles in one activity counts it once in its
+    total and headcount; an activity with several organisations counts for each. Taking
+    part: a participant, exhibitor or team role, or an attended team participation.
+    """
+    figures = event_figures(scope)
+    measures = _measures(figures)
+    totals = select(
+        *_section(
+            "totals",
+            **measures,
+            unknown_headcounts=func.sum(case((figures.c.headcount.is_(None), 1), else_=0)),
+            cancelled=cancelled_event_count(scope),
+        )
     ).select_from(figures)
-
-
-def by_category_statement(scope: StatsScope) -> Select:
-    """Figures per category; events without one come as a row with a NULL id."""
-    figures = event_figures(selected_event_ids(scope))
-    activities = func.count(figures.c.event_id)
-    return (
+    categories = (
         select(
-            Category.id,
-            Category.name_zh,
-            Category.name_en,
-            Category.color,
-            *_figure_columns(figures),
+            *_section(
+                "category",
+                key=figures.c.category_id,
+                name=Category.name_zh,
+                detail=Category.name_en,
+                color=Category.color,
+                **measures,
+            )
         )
         .select_from(figures)
         .outerjoin(Category, Category.id == figures.c.category_id)
-        .group_by(Category.id, Category.name_zh, Category.name_en, Category.color)
-        .order_by(activities.desc(), Category.name_zh)
+        .group_by(figures.c.category_id, Category.name_zh, Category.name_en, Category.color)
     )
-
-
-def by_campaign_statement(scope: StatsScope) -> Select:
-    """Figures per campaign; events outside any campaign come as a row with a NULL id."""
-    figures = event_figures(selected_event_ids(scope))
-    activities = func.count(figures.c.event_id)
-    return (
-        select(Campaign.id, Campaign.name, Campaign.theme, *_figure_columns(figures))
+    campaigns = (
+        select(
+            *_section(
+                "campaign",
+                key=figures.c.campaign_id,
+                name=Campaign.name,
+                detail=Campaign.theme,
+                **measures,
+            )
+        )
         .select_from(figures)
         .outerjoin(Campaign, Campaign.id == figures.c.campaign_id)
-        .group_by(Campaign.id, Campaign.name, Campaign.theme)
-        .order_by(Campaign.id.is_(None), activities.desc(), Campaign.name)
+        .group_by(figures.c.campaign_id, Campaign.name, Campaign.theme)
     )
-
-
-def by_month_statement(scope: StatsScope) -> Select:
-    """Figures per local (Asia/Shanghai) month of the start."""
-    figures = event_figures(selected_event_ids(scope))
-    return (
-        select(figures.c.month, *_figure_columns(figures))
+    months = (
+        select(*_section("month", name=figures.c.month, **measures))
+        .select_from(figures)
         .group_by(figures.c.month)
-        .order_by(figures.c.month)
     )
-
-
-def by_organization_statement(scope: StatsScope, limit: Optional[int] = None) -> Select:
-    """Per organisation: activities hosted, co-organised, taken part in, and their headcount.
-
-    An organisation with several roles in one activity counts that activity once in its
-    total and its headcount; an activity with several organisations counts for each.
-    Taking part: a participant, exhibitor or team role, or an attended team participation.
-    """
-    event_ids = selected_event_ids(scope)
 
     def flag(condition):
         return case((condition, 1), else_=0)
@@ -304,7 +394,7 @@ def by_organization_statement(scope: StatsScope, limit: Optional[int] = None) ->
         flag(EventOrganization.role.in_(HOSTED_ROLES)).label("hosted"),
         flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES)).label("co_organized"),
         flag(EventOrganization.role.in_(TOOK_PART_ROLES)).label("took_part"),
-    ).where(EventOrganization.event_id.in_(event_ids))
+    ).where(_not_indexed(EventOrganization.event_id).in_(_selected_ids(scope)))
     teams = select(
         Participation.event_id,
         Participation.organization_id,
@@ -314,10 +404,10 @@ def by_organization_statement(scope: StatsScope, limit: Optional[int] = None) ->
     ).where(
         Participation.organization_id.is_not(None),
         Participation.attended.is_(True),
-        Participation.event_id.in_(event_ids),
+        _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
     )
     involvement = union_all(roles, teams).subquery("involvement")
-    pairs = (
+    organization_events = (
         select(
             involvement.c.organization_id,
             involvement.c.event_id,
@@ -328,56 +418,66 @@ def by_organization_statement(scope: StatsScope, limit: Optional[int] = None) ->
         .group_by(involvement.c.organization_id, involvement.c.event_id)
         .subquery("organization_events")
     )
-    figures = event_figures(event_ids)
-    activities = func.count(pairs.c.event_id)
-    statement = (
+    organizations = (
         select(
-            Organization.id,
-            Organization.name,
-            Organization.short_name,
-            func.sum(pairs.c.hosted).label("hosted"),
-            func.sum(pairs.c.co_organized).label("co_organized"),
-            func.sum(pairs.c.took_part).label("took_part"),
-            activities.label("activities"),
-            func.sum(figures.c.headcount).label("headcount"),
-            func.max(figures.c.approximate).label("approximate"),
+            *_section(
+                "organization",
+                key=Organization.id,
+                name=Organization.name,
+                detail=Organization.short_name,
+                **measures,
+                hosted=func.sum(organization_events.c.hosted),
+                co_organized=func.sum(organization_events.c.co_organized),
+                took_part=func.sum(organization_events.c.took_part),
+            )
         )
-        .select_from(pairs)
-        .join(Organization, Organization.id == pairs.c.organization_id)
-        .join(figures, figures.c.event_id == pairs.c.event_id)
+        .select_from(organization_events)
+        .join(Organization, Organization.id == organization_events.c.organization_id)
+        .join(figures, figures.c.event_id == organization_events.c.event_id)
         .group_by(Organization.id, Organization.name, Organization.short_name)
-        .order_by(activities.desc(), Organization.name)
+        .order_by(measures["activities"].desc(), Organization.name)
     )
-    return statement.limit(limit) if limit else statement
-
-
-def by_location_statement(scope: StatsScope, limit: Optional[int] = None) -> Select:
-    """Per location: activities stopping there (once each, however many stops) and headcount."""
-    event_ids = selected_event_ids(scope)
-    pairs = (
+    location_events = (
         select(Stop.event_id, Stop.location_id)
-        .where(Stop.event_id.in_(event_ids))
+        .where(_not_indexed(Stop.event_id).in_(_selected_ids(scope)))
         .distinct()
         .subquery("location_events")
     )
-    figures = event_figures(event_ids)
-    activities = func.count(pairs.c.event_id)
-    statement = (
+    locations = (
         select(
-            Location.id,
-            Location.name,
-            Location.city,
-            activities.label("activities"),
-            func.sum(figures.c.headcount).label("headcount"),
-            func.max(figures.c.approximate).label("approximate"),
+            *_section(
+                "location",
+                key=Location.id,
+                name=Location.name,
+                detail=Location.city,
+                **measures,
+            )
         )
-        .select_from(pairs)
-        .join(Location, Location.id == pairs.c.location_id)
-        .join(figures, figures.c.event_id == pairs.c.event_id)
+        .select_from(location_events)
+        .join(Location, Location.id == location_events.c.location_id)
+        .join(figures, figures.c.event_id == location_events.c.event_id)
         .group_by(Location.id, Location.name, Location.city)
-        .order_by(activities.desc(), Location.name)
+        .order_by(measures["activities"].desc(), Location.name)
     )
-    return statement.limit(limit) if limit else statement
+    return union_all(
+        totals,
+        categories,
+        campaigns,
+        months,
+        _top(organizations, row_limit),
+        _top(locations, row_limit),
+    )
+
+
+def by_month_statement(scope: StatsScope) -> Select:
+    """Figures per local (Asia/Shanghai) month of the start: (month, activities, …)."""
+    figures = event_figures(scope)
+    measures = _measures(figures)
+    return (
+        select(figures.c.month, *(value.label(name) for name, value in measures.items()))
+        .group_by(figures.c.month)
+        .order_by(figures.c.month)
+    )
 
 
 def awards_statement(scope: StatsScope) -> Select:
@@ -401,43 +501,68 @@ def awards_statement(scope: StatsScope) -> Select:
         .outerjoin(Person, Person.id == Participation.person_id)
         .outerjoin(Organization, Organization.id == organization_id)
         .where(
-            Participation.award.is_not(None), Participation.event_id.in_(selected_event_ids(scope))
+            Participation.award.is_not(None),
+            _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
         .group_by(Organization.id, Organization.name, Organization.short_name, Participation.award)
         .order_by(best_rank.is_(None), best_rank, times.desc(), Organization.name)
     )
 
 
-def top_participants_statement(scope: StatsScope, by: str, limit: int = TOP_ROWS) -> Select:
-    """People with the most attended activities (`by="activities"`) or hours (`by="hours"`).
+def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS):
+    """Distinct people who attended, and with `with_names` the top participants by
+    activities and by hours — one pass over the participations.
 
-    Returns names: call it for signed-in coordinators only.
+    Rows: (section, person_id, name, organization_name, activities, hours); section
+    'people' holds the distinct count in `activities`. Names: signed-in coordinators only.
     """
-    activities = func.count(func.distinct(Participation.event_id))
-    hour_hundredths = func.coalesce(func.sum(_hundredths(Participation.hours)), 0)
-    order = (
-        (activities.desc(), hour_hundredths.desc())
-        if by == "activities"
-        else (hour_hundredths.desc(), activities.desc())
-    )
-    return (
+    people = (
         select(
-            Person.id,
-            Person.name,
-            Organization.name.label("organization_name"),
-            activities.label("activities"),
-            hour_hundredths.label("hour_hundredths"),
+            func.min(Participation.person_id).label("person_id"),
+            func.count(func.distinct(Participation.event_id)).label("activities"),
+            func.coalesce(func.sum(Participation.hours), 0).label("hours"),
         )
-        .select_from(Participation)
-        .join(Person, Person.id == Participation.person_id)
-        .outerjoin(Organization, Organization.id == Person.organization_id)
         .where(
-            Participation.attended.is_(True), Participation.event_id.in_(selected_event_ids(scope))
+            Participation.attended.is_(True),
+            Participation.person_id.is_not(None),
+            _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
-        .group_by(Person.id, Person.name, Organization.name)
-        .order_by(*order, Person.name, Person.id)
-        .limit(limit)
+        .group_by(_not_indexed(Participation.person_id))
+        .cte("person_figures")
     )
+    count = select(
+        literal("people", String()).label("section"),
+        cast(null(), Integer()).label("person_id"),
+        cast(null(), String()).label("name"),
+        cast(null(), String()).label("organization_name"),
+        func.count().label("activities"),
+        cast(null(), Numeric(14, 2)).label("hours"),
+    ).select_from(people)
+    if not with_names:
+        return count
+    ranked = []
+    for section, order in (
+        ("activities", (people.c.activities.desc(), people.c.hours.desc())),
+        ("hours", (people.c.hours.desc(), people.c.activities.desc())),
+    ):
+        ranked.append(
+            _top(
+                select(
+                    literal(section, String()).label("section"),
+                    Person.id.label("person_id"),
+                    Person.name.label("name"),
+                    Organization.name.label("organization_name"),
+                    people.c.activities,
+                    people.c.hours,
+                )
+                .select_from(people)
+                .join(Person, Person.id == people.c.person_id)
+                .outerjoin(Organization, Organization.id == Person.organization_id)
+                .order_by(*order, Person.name, Person.id),
+                limit,
+            )
+        )
+    return union_all(count, *ranked)
 
 
 def year_range_statement(include_internal: bool) -> Select:
@@ -458,7 +583,7 @@ def person_totals_statement(person_id: int) -> Select:
     return (
         select(
             func.count(func.distinct(Participation.event_id)).label("activities"),
-            func.coalesce(func.sum(_hundredths(Participation.hours)), 0).label("hour_hundredths"),
+            func.sum(Participation.hours).label("hours"),
         )
         .join(Event, Event.id == Participation.event_id)
         .where(
@@ -487,8 +612,17 @@ def person_awards_statement(person_id: int) -> Select:
 # --- Results ----------------------------------------------------------------------------
 
 
-def hours_from_hundredths(value) -> Decimal:
-    return Decimal(int(value or 0)).scaleb(-2)
+def as_hours(value) -> Decimal:
+    """A summed number of hours as an exact two-place Decimal.
+
+    PostgreSQL sums NUMERIC exactly; SQLite sums floats, whose error on two-place values is
+    far below a hundredth, so rounding to two places gives the same figure on both.
+    """
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, float):
+        value = Decimal(repr(round(value, 2)))
+    return Decimal(value).quantize(Decimal("0.01"))
 
 
 def _headcount(value, approximate) -> Optional[Headcount]:
@@ -510,7 +644,7 @@ class Figures:
             activities=int(row.activities or 0),
             participations=int(row.participations or 0),
             headcount=_headcount(row.headcount, row.approximate),
-            hours=hours_from_hundredths(row.hour_hundredths),
+            hours=as_hours(row.hours),
         )
 
 
@@ -598,87 +732,91 @@ def gather_statistics(
     row_limit: Optional[int] = None,
     locale: str = "zh",
 ) -> Statistics:
-    """Run the statements (a fixed number) and shape their rows for the page and exports.
+    """Run the statistics statements (three, whatever the data size) and shape their rows.
 
     `include_people` adds the top participants by name: signed-in coordinators only.
     `row_limit` caps the organisation and location breakdowns (the page shows the top rows,
     exports everything).
     """
-    execute = db.session.execute
-    totals_row = execute(totals_statement(scope)).one()
+    sections: dict[str, list] = defaultdict(list)
+    for row in db.session.execute(breakdowns_statement(scope, row_limit)):
+        sections[row.section].append(row)
+    totals_row = sections["totals"][0]
+    people_rows: dict[str, list] = defaultdict(list)
+    for row in db.session.execute(people_statement(scope, with_names=include_people)):
+        people_rows[row.section].append(row)
     totals = Totals(
         **vars(Figures.from_row(totals_row)),
-        people=int(totals_row.people or 0),
+        people=int(people_rows["people"][0].activities),
         unknown_headcounts=int(totals_row.unknown_headcounts or 0),
         cancelled=int(totals_row.cancelled or 0),
     )
+
+    def by_activities(row) -> tuple:
+        return (-int(row.activities), row.key is None, row.name or "")
+
     by_category = [
         GroupRow(
-            row.id,
-            (row.name_en if locale == "en" else row.name_zh) if row.id else "",
+            row.key,
+            (row.detail if locale == "en" else row.name) if row.key else "",
             Figures.from_row(row),
             color=row.color,
         )
-        for row in execute(by_category_statement(scope))
+        for row in sorted(sections["category"], key=by_activities)
     ]
     by_campaign = [
-        GroupRow(row.id, row.name or "", Figures.from_row(row), detail=row.theme)
-        for row in execute(by_campaign_statement(scope))
+        GroupRow(row.key, row.name or "", Figures.from_row(row), detail=row.detail)
+        for row in sorted(sections["campaign"], key=by_activities)
     ]
     by_month = month_series(
-        [(row.month, Figures.from_row(row)) for row in execute(by_month_statement(scope))],
+        [(row.name, Figures.from_row(row)) for row in sections["month"]],
         scope.first_month,
         scope.last_month,
     )
     by_organization = [
         OrganizationRow(
-            row.id,
+            row.key,
             row.name,
-            row.short_name,
+            row.detail,
             int(row.hosted or 0),
             int(row.co_organized or 0),
             int(row.took_part or 0),
             int(row.activities),
             _headcount(row.headcount, row.approximate),
         )
-        for row in execute(by_organization_statement(scope, row_limit))
+        for row in sorted(sections["organization"], key=by_activities)
     ]
     by_location = [
         LocationRow(
-            row.id,
+            row.key,
             row.name,
-            row.city,
+            row.detail,
             int(row.activities),
             _headcount(row.headcount, row.approximate),
         )
-        for row in execute(by_location_statement(scope, row_limit))
+        for row in sorted(sections["location"], key=by_activities)
     ]
     awards = [
         AwardRow(row.id, row.short_name or row.name, row.award, int(row.times), row.best_rank)
-        for row in execute(awards_statement(scope))
+        for row in db.session.execute(awards_statement(scope))
     ]
     statistics = Statistics(
         scope, totals, by_category, by_campaign, by_month, by_organization, by_location, awards
     )
     if include_people:
         statistics.includes_people = True
-        statistics.top_by_activities = _participants(
-            top_participants_statement(scope, "activities")
-        )
-        statistics.top_by_hours = _participants(top_participants_statement(scope, "hours"))
+        statistics.top_by_activities = _participants(people_rows["activities"])
+        statistics.top_by_hours = _participants(people_rows["hours"])
     return statistics
 
 
-def _participants(statement: Select) -> list[ParticipantRow]:
+def _participants(rows: list) -> list[ParticipantRow]:
+    """Top participants in the order the statement ranked them."""
     return [
         ParticipantRow(
-            row.id,
-            row.name,
-            row.organization_name,
-            int(row.activities),
-            hours_from_hundredths(row.hour_hundredths),
+            row.person_id, row.name, row.organization_name, int(row.activities), as_hours(row.hours)
         )
-        for row in db.session.execute(statement)
+        for row in rows
     ]
 
 
@@ -762,9 +900,7 @@ def person_totals(person_id: int) -> PersonTotals:
         (award, int(times))
         for award, times in db.session.execute(person_awards_statement(person_id))
     ]
-    return PersonTotals(
-        int(row.activities or 0), hours_from_hundredths(row.hour_hundredths), awards
-    )
+    return PersonTotals(int(row.activities or 0), as_hours(row.hours), awards)
 
 
 def organization_activity_by_month(organization_id: int, include_internal: bool) -> list[GroupRow]:

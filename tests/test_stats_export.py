@@ -1,0 +1,149 @@
+"""Statistics exports: CSV with BOM that Excel opens, XLSX with one sheet per breakdown."""
+
+import csv
+import io
+from urllib.parse import unquote
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tracker.demo import load_demo_data
+from tracker.models import Category
+
+YEAR_2019 = {"from": "2019-01-01", "to": "2019-12-31"}
+ANONYMOUS_SHEETS = [
+    "说明",
+    "总计",
+    "按类别",
+    "按组织",
+    "按月份",
+    "按地点",
+    "按专项活动",
+    "竞赛获奖",
+]
+
+
+def readable_text(response) -> str:
+    """All text a reader of the response could see: a page, a CSV, or every cell of a workbook."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+        cells = [
+            str(value)
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        ]
+        return "\n".join(workbook.sheetnames + cells)
+    return response.get_data(as_text=True)
+
+
+def _csv_sections(data: bytes) -> dict[str, list[list[str]]]:
+    """The CSV's tables by title: header row then data rows."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    sections: dict[str, list[list[str]]] = {}
+    current = None
+    for row in rows:
+        if not row:
+            current = None
+        elif current is None:
+            assert row[0].startswith("# ")
+            current = sections.setdefault(row[0][2:], [])
+        else:
+            current.append(row)
+    return sections
+
+
+@pytest.fixture
+def demo(db):
+    load_demo_data()
+    return db
+
+
+def test_csv_starts_with_a_bom_and_holds_every_breakdown(client, demo):
+    response = client.get("/stats/export.csv", query_string=YEAR_2019)
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    sections = _csv_sections(response.data)
+    assert list(sections) == ANONYMOUS_SHEETS
+    totals = {row[0]: row[1:] for row in sections["总计"][1:]}
+    assert totals["活动数"] == ["10", ""]
+    assert totals["人数"] == ["260", "是"]
+    organizations = {row[0]: row for row in sections["按组织"][1:]}
+    assert organizations["鸡山社区党组织"][5:] == ["50", ""]
+    assert organizations["金峰学校"][3:] == ["1", "1", "100", ""]
+    awards = sorted(tuple(row[:2]) for row in sections["竞赛获奖"][1:])
+    assert awards == [("健帆", "冠军"), ("珠海藤佳能源", "二等奖"), ("艾默生电气", "二等奖")]
+    months = {row[0]: row[1] for row in sections["按月份"][1:]}
+    assert months["2019年6月"] == "8"
+    assert len(months) == 12
+
+
+def test_csv_download_has_a_chinese_safe_filename(client, demo):
+    response = client.get("/stats/export.csv", query_string=YEAR_2019)
+    disposition = response.headers["Content-Disposition"]
+
+    assert disposition.startswith("attachment;")
+    assert 'filename="activity-statistics_2019-01-01_2019-12-31.csv"' in disposition
+    encoded = disposition.split("filename*=UTF-8''")[1]
+    assert unquote(encoded) == "活动统计_2019-01-01_2019-12-31.csv"
+    assert all(ord(char) < 128 for char in disposition)
+
+
+def test_xlsx_opens_with_one_sheet_per_breakdown(client, demo):
+    response = client.get("/stats/export.xlsx", query_string=YEAR_2019)
+
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ANONYMOUS_SHEETS
+    totals = {row[0]: row[1:] for row in workbook["总计"].iter_rows(min_row=2, values_only=True)}
+    assert totals["活动数"][0] == 10
+    assert totals["人数"] == (260, "是")
+    categories = {row[0]: row for row in workbook["按类别"].iter_rows(min_row=2, values_only=True)}
+    assert categories["知识竞赛"][1:4] == (1, 10, 10)
+    assert categories["银企对接"][3:5] == (100, "是")
+
+
+def test_signed_in_exports_add_the_participant_sheets(client, demo, make_user, sign_in):
+    sign_in(make_user())
+
+    workbook = load_workbook(
+        io.BytesIO(client.get("/stats/export.xlsx", query_string=YEAR_2019).data)
+    )
+    sections = _csv_sections(client.get("/stats/export.csv", query_string=YEAR_2019).data)
+
+    extra = ["参与者（按活动数）", "参与者（按时长）"]
+    assert workbook.sheetnames == ANONYMOUS_SHEETS + extra
+    assert list(sections) == ANONYMOUS_SHEETS + extra
+
+
+def test_exports_honour_the_filters(client, demo, db):
+    category = db.session.scalar(select(Category.id).where(Category.slug == "contest"))
+    query = {**YEAR_2019, "category": category}
+
+    sections = _csv_sections(client.get("/stats/export.csv", query_string=query).data)
+    workbook = load_workbook(io.BytesIO(client.get("/stats/export.xlsx", query_string=query).data))
+
+    totals = {row[0]: row[1] for row in sections["总计"][1:]}
+    assert totals["活动数"] == "1"
+    assert totals["人数"] == "10"
+    assert [row[0] for row in sections["按类别"][1:]] == ["知识竞赛"]
+    notes = dict(sections["说明"][1:])
+    assert notes["类别"] == "知识竞赛"
+    sheet_totals = {
+        row[0]: row[1] for row in workbook["总计"].iter_rows(min_row=2, values_only=True)
+    }
+    assert sheet_totals["活动数"] == 1
+
+
+def test_default_export_period_is_the_current_year(client, demo):
+    sections = _csv_sections(client.get("/stats/export.csv").data)
+
+    period = dict(sections["说明"][1:])["统计期间"]
+    assert period.endswith("-12-31")
+    # Only the two open-ended series of 2019 reach the current year.
+    assert {row[0]: row[1] for row in sections["总计"][1:]}["活动数"] == "2"
