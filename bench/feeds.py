@@ -161,7 +161,7 @@ def main() -> None:
     database_url = os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{folder}/bench.db"
     os.environ["TRACKER_INSTANCE_PATH"] = folder
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
-    from tracker.feeds.cache import feed_cache
+    from tracker.feeds.services import feed_cache
 
     shared = {}
 

@@ -286,7 +286,7 @@ def _empty_database(db):
 
     db.session.execute(Category.__table__.delete())
     db.session.commit()
-    from tracker.feeds.cache import feed_cache
+    from tracker.feeds.services import feed_cache
 
     feed_cache().clear()
 

@@ -56,6 +56,10 @@ class EventFilters:
             or self.date_to
         )
 
+    def key(self) -> tuple:
+        """A hashable, order-independent identity of the filters, for caches."""
+        return tuple(sorted((name, tuple(values)) for name, values in self.to_args().items()))
+
     def to_args(self) -> dict[str, list[str]]:
         """The filters as query arguments, for links that keep them."""
         args: dict[str, list[str]] = {}

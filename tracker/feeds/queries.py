@@ -1,4 +1,4 @@
-"""Read queries for feeds: which events a feed holds, its validator, and the rows it renders.
+"""Read queries for feeds: which events a feed holds and the rows it renders.
 
 A feed of 10,000 events is read in a fixed number of queries (events, stops, organisations,
 team counts), as plain rows rather than ORM objects: the feed only needs a few columns and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import Select, exists, func, or_, select, true
@@ -17,7 +17,6 @@ from sqlalchemy import Select, exists, func, or_, select, true
 from tracker.events.queries import EventFilters, filtered_events
 from tracker.extensions import db
 from tracker.models import (
-    AuditEntry,
     Campaign,
     Category,
     Event,
@@ -159,58 +158,6 @@ def private_feed_events(filters: EventFilters, user: User) -> Select:
         ),
     )
     return statement.where(or_(Event.visibility == "public", takes_part))
-
-
-@dataclass(frozen=True)
-class FeedValidator:
-    """What decides whether any feed is still right, read in one cheap query."""
-
-    event_count: int
-    latest_event_update: Optional[datetime]
-    latest_audit_entry: Optional[datetime]
-
-    @property
-    def key(self) -> str:
-        parts = (self.event_count, self.latest_event_update, self.latest_audit_entry)
-        return "|".join(
-            "" if part is None else part.isoformat() if isinstance(part, datetime) else str(part)
-            for part in parts
-        )
-
-    @property
-    def last_modified(self) -> Optional[datetime]:
-        changes = [value for value in (self.latest_event_update, self.latest_audit_entry) if value]
-        return max(changes) if changes else None
-
-
-_VALIDATOR_QUERY = select(
-    select(func.count()).select_from(Event).scalar_subquery(),
-    select(func.max(Event.updated_at)).scalar_subquery(),
-    select(func.max(AuditEntry.created_at)).scalar_subquery(),
-)
-
-
-def feed_validator() -> FeedValidator:
-    """The number of events, the newest event change and the newest audit entry.
-
-    Global on purpose: every subscriber-visible change raises an event's `updated_at`
-    (the model's flush listener), a deletion changes the count, and edits, imports and
-    deletions leave audit entries; so these three figures move whenever any feed could have
-    changed, including an event leaving a filtered feed. Each is answered from an index or
-    the table's row count, so a poll with nothing changed costs well under a millisecond of
-    database time even at 10,000 events, whatever the filters.
-    """
-    count, latest_update, latest_audit = db.session.connection().execute(_VALIDATOR_QUERY).one()
-    return FeedValidator(count, _aware(latest_update), _aware(latest_audit))
-
-
-def _aware(value) -> Optional[datetime]:
-    """Scalar subqueries lose the UTC column type on SQLite; give the zone back."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _where(statement: Select):

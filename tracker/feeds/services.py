@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Optional
 
 from flask import current_app, request, url_for
@@ -13,14 +14,35 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
+from tracker.cache import BoundedCache, app_cache, data_version
 from tracker.db import now_utc
 from tracker.events.queries import EventFilters
 from tracker.extensions import db
 from tracker.feeds.builder import FeedContext
-from tracker.feeds.cache import RenderedFeed, feed_cache
-from tracker.feeds.queries import feed_validator, load_feed_events
+from tracker.feeds.queries import load_feed_events
 from tracker.feeds.writer import render_calendar
 from tracker.models import Campaign, Category, FeedToken, Location, Organization, User
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    """A feed's bytes with the validators they were rendered for."""
+
+    etag: str
+    last_modified: Optional[datetime]
+    body: bytes
+
+
+def feed_cache() -> BoundedCache:
+    """Rendered feeds of this application, bounded by count and total bytes."""
+    config = current_app.config
+    return app_cache(
+        "feeds",
+        max_entries=config.get("FEEDS_CACHE_ENTRIES", 32),
+        max_size=config.get("FEEDS_CACHE_MAX_BYTES", 128 * 1024 * 1024),
+        size_of=lambda entry: len(entry.body),
+    )
+
 
 # Raise when the feed's shape changes, so caches and clients' ETags from before are dropped.
 FEED_FORMAT_VERSION = "1"
@@ -82,11 +104,6 @@ def calendar_name(filters: EventFilters, suffix: Optional[str] = None) -> str:
     return " · ".join(parts)
 
 
-def filters_key(filters: EventFilters) -> tuple:
-    """A hashable, order-independent identity of the filters."""
-    return tuple(sorted((name, tuple(values)) for name, values in filters.to_args().items()))
-
-
 def rendered_feed(
     key: tuple,
     statement: Callable[[], Select],
@@ -99,7 +116,7 @@ def rendered_feed(
     the events of `statement()` are loaded in a fixed number of queries and rendered.
     """
     base_url = public_base_url()
-    validator = feed_validator()
+    validator = data_version()
     fingerprint = "|".join((FEED_FORMAT_VERSION, repr(key), base_url, validator.key))
     etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     last_modified = validator.last_modified
@@ -117,7 +134,7 @@ def rendered_feed(
             feed = render_calendar(load_feed_events(statement()), name(), context)
         entry = RenderedFeed(etag, last_modified, feed)
         if cacheable:
-            cache.put(cache_key, entry)
+            cache.put(cache_key, etag, entry)
         return entry
 
     return etag, last_modified, body

@@ -24,7 +24,6 @@ from tracker.feeds.services import (
     calendar_name,
     create_feed_token,
     external_url,
-    filters_key,
     rendered_feed,
     revoke_feed_token,
     user_for_token,
@@ -92,7 +91,7 @@ def calendar():
     if filters.errors:
         return _bad_filters(filters)
     return _feed_response(
-        ("public", filters_key(filters)),
+        ("public", filters.key()),
         lambda: public_feed_events(filters),
         lambda: calendar_name(filters),
         cache_control="public, no-cache",
@@ -138,7 +137,7 @@ def private_calendar(token: str):
     if filters.errors:
         return _bad_filters(filters)
     return _feed_response(
-        ("private", user.organization_id, filters_key(filters)),
+        ("private", user.organization_id, filters.key()),
         lambda: private_feed_events(filters, user),
         lambda: calendar_name(filters, suffix=_("含内部活动")),
         cache_control="private, no-cache",

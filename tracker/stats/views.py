@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker.cache import app_cache, data_version
 from tracker.events.views import can_see_internal
 from tracker.extensions import db
 from tracker.i18n import current_language
@@ -41,13 +42,23 @@ def _scope() -> StatsScope:
 
 
 def _statistics(scope: StatsScope, row_limit: int | None) -> Statistics:
-    """Names of people only for signed-in coordinators; anonymous readers get figures."""
-    return gather_statistics(
-        scope,
-        include_people=current_user.is_authenticated,
-        row_limit=row_limit,
-        locale=current_language(),
-    )
+    """Names of people only for signed-in coordinators; anonymous readers get figures.
+
+    The figures are kept until the data changes (`data_version`), so repeated readings of
+    the same filters cost one cheap query instead of the aggregations over every row.
+    """
+    include_people = current_user.is_authenticated
+    locale = current_language()
+    key = (scope.filters.key(), scope.include_internal, include_people, row_limit, locale)
+    version = data_version().key
+    cache = app_cache("statistics", max_entries=64)
+    statistics = cache.get(key, version)
+    if statistics is None:
+        statistics = gather_statistics(
+            scope, include_people=include_people, row_limit=row_limit, locale=locale
+        )
+        cache.put(key, version, statistics)
+    return statistics
 
 
 @blueprint.route("/")

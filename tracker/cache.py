@@ -1,0 +1,128 @@
+"""Caching of derived results (rendered feeds, statistics) until the data changes.
+
+`data_version()` reads, in one cheap query, three figures that move whenever anything a feed
+or a statistic shows could have changed; a cached result is valid while they stay the same.
+`BoundedCache` is a thread-safe least-recently-used store, bounded by entries and by size.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Optional
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from tracker.extensions import db
+from tracker.models import AuditEntry, Event
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """The number of events, the newest event change and the newest audit entry."""
+
+    event_count: int
+    latest_event_update: Optional[datetime]
+    latest_audit_entry: Optional[datetime]
+
+    @property
+    def key(self) -> str:
+        parts = (self.event_count, self.latest_event_update, self.latest_audit_entry)
+        return "|".join(
+            "" if part is None else part.isoformat() if isinstance(part, datetime) else str(part)
+            for part in parts
+        )
+
+    @property
+    def last_modified(self) -> Optional[datetime]:
+        changes = [value for value in (self.latest_event_update, self.latest_audit_entry) if value]
+        return max(changes) if changes else None
+
+
+_DATA_VERSION_QUERY = select(
+    select(func.count()).select_from(Event).scalar_subquery(),
+    select(func.max(Event.updated_at)).scalar_subquery(),
+    select(func.max(AuditEntry.created_at)).scalar_subquery(),
+)
+
+
+def data_version() -> DataVersion:
+    """The three figures that move whenever any feed or statistic could have changed.
+
+    Global on purpose: every subscriber-visible change raises an event's `updated_at`
+    (the model's flush listener, children included), a deletion changes the count, and
+    edits of events and directory entries, imports and deletions leave audit entries. Each
+    figure is answered from an index or the table's row count, so the check stays well under
+    a millisecond of database time at 10,000 events.
+    """
+    count, latest_update, latest_audit = db.session.connection().execute(_DATA_VERSION_QUERY).one()
+    return DataVersion(count, _aware(latest_update), _aware(latest_audit))
+
+
+def _aware(value) -> Optional[datetime]:
+    """Scalar subqueries lose the UTC column type on SQLite; give the zone back."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class BoundedCache:
+    """Least-recently-used mapping of keys to (version, value), safe across threads."""
+
+    def __init__(
+        self,
+        max_entries: int = 32,
+        max_size: int = 128 * 1024 * 1024,
+        size_of: Callable[[Any], int] = lambda value: 1,
+    ):
+        self.max_entries = max_entries
+        self.max_size = max_size
+        self.size_of = size_of
+        self._entries: OrderedDict[Any, tuple[str, Any]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key, version: str):
+        """The value stored for `key` if it was made for this `version`, else None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key, version: str, value) -> None:
+        size = self.size_of(value)
+        if size > self.max_size:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= self.size_of(old[1])
+            self._entries[key] = (version, value)
+            self._size += size
+            while len(self._entries) > self.max_entries or self._size > self.max_size:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._size -= self.size_of(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def app_cache(name: str, **options) -> BoundedCache:
+    """The current application's cache called `name`, created on first use."""
+    caches = current_app.extensions.setdefault("tracker_caches", {})
+    if name not in caches:
+        caches[name] = BoundedCache(**options)
+    return caches[name]
