@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -64,11 +65,23 @@ def app(migrated_database):
             "SECRET_KEY": "test-secret-key-not-for-production",
         }
     )
+    app.before_request(_forget_request_globals)
     with app.app_context():
         yield app
         database.session.remove()
         _empty_all_tables()
         database.engine.dispose()
+
+
+def _forget_request_globals() -> None:
+    """Start each request with an empty `g`, as in production.
+
+    The fixture keeps one application context for the whole test (so tests can use the
+    session), and requests share it; without this, the signed-in user (Flask-Login), the
+    CSRF token (Flask-WTF) and the locale (Flask-Babel) cached in `g` would outlive a request.
+    """
+    for name in list(g):
+        g.pop(name)
 
 
 def _empty_all_tables() -> None:
@@ -237,21 +250,3 @@ def csrf_token(client):
         return match.group(1).decode()
 
     return read
-
-
-@pytest.fixture
-def isolated_requests(app):
-    """Forget per-request globals between requests, as separate requests in production do.
-
-    The `app` fixture keeps one application context for the whole test, so Flask's `g`
-    (where Flask-Login caches the current user and Flask-WTF the CSRF token) would otherwise
-    outlive a request, and a second client in the same test would act as the first one.
-    """
-    from flask import g
-
-    @app.before_request
-    def forget_cached_user():
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-
-    return app

@@ -6,8 +6,6 @@ from sqlalchemy import select
 
 from tracker.models import AuditEntry
 
-pytestmark = pytest.mark.usefixtures("isolated_requests")
-
 
 @pytest.fixture
 def coordinator(make_user, make_organization, sign_in):

@@ -14,7 +14,6 @@ from tracker.extensions import db as database
 from tracker.models import AuditEntry, User
 
 PASSWORD = "correct horse battery"
-pytestmark = pytest.mark.usefixtures("isolated_requests")
 
 
 def post_login(client, csrf_token, username, password, **kwargs):

@@ -5,8 +5,6 @@ from sqlalchemy import func, select
 
 from tracker.models import AuditEntry, Campaign, Category, Location, Organization, Person
 
-pytestmark = pytest.mark.usefixtures("isolated_requests")
-
 
 @pytest.fixture
 def coordinator(make_user, sign_in):

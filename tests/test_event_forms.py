@@ -10,8 +10,6 @@ from tracker.events import services
 from tracker.events.forms import rule_fields
 from tracker.models import AuditEntry, Event, EventOrganization, Location, Participation, Stop
 
-pytestmark = pytest.mark.usefixtures("isolated_requests")
-
 
 def event_form(**overrides):
     """The fields a browser posts for a simple one-afternoon event, with overrides."""

@@ -148,7 +148,7 @@ def test_itinerary_rows_are_added_and_removed_in_place(signed_in_page, make_loca
 def test_rows_work_without_javascript(browser, live_server, app, make_user, make_location, db):
     make_user("wang")
     place = make_location(name="会同书店")
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="zh-CN")
     page = context.new_page()
     try:
         page.goto("/login")
