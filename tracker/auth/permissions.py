@@ -10,6 +10,11 @@ from tracker.models import Event, User
 EDITING_ROLES = ("host", "co_organizer")
 
 
+def can_see_internal() -> bool:
+    """Signed-in coordinators see internal events; anonymous visitors only public ones."""
+    return current_user.is_authenticated
+
+
 def can_edit_event(user: User, event: Event) -> bool:
     """Admins edit every event; a coordinator edits the events they created and those their
     organisation hosts or co-organises."""

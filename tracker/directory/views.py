@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from tracker.auth.permissions import can_see_internal
 from tracker.directory import blueprint
 from tracker.directory.forms import (
     CampaignForm,
@@ -17,7 +18,6 @@ from tracker.directory.forms import (
 )
 from tracker.directory.services import DirectoryError, save_entry
 from tracker.events.queries import EventFilters, filtered_events, with_list_details
-from tracker.events.views import can_see_internal
 from tracker.extensions import db
 from tracker.models import (
     Campaign,

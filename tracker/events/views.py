@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker.auth.audit import history_of
-from tracker.auth.permissions import can_edit_event
+from tracker.auth.permissions import can_edit_event, can_see_internal
 from tracker.events import blueprint, services
 from tracker.events.calendar import month_grid, parse_month, recent_events, upcoming_occurrences
 from tracker.events.forms import (
@@ -27,11 +27,6 @@ from tracker.models import Campaign, Category, Event, Location, Organization
 
 # Row lists of the event form: the button names use the singular ("add_stop", "remove_stop-2").
 ROW_LISTS = {"stop": "stops", "organization": "organizations", "participant": "participants"}
-
-
-def can_see_internal() -> bool:
-    """Signed-in coordinators see internal events; anonymous visitors only public ones."""
-    return current_user.is_authenticated
 
 
 @blueprint.route("/")

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
-from tracker.events.views import can_see_internal
 from tracker.extensions import db
 from tracker.i18n import current_language
 from tracker.models import Campaign, Category, Organization
