@@ -51,6 +51,9 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or instance_database_url(
         app.instance_path
     )
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A server may close idle connections; check each one before use (SQLite has none).
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
 

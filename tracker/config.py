@@ -8,7 +8,6 @@ class DefaultConfig:
 
     # TRACKER_DATABASE_URL, e.g. postgresql+psycopg://user@host/db; default: instance/tracker.db
     DATABASE_URL = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
