@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -309,6 +310,10 @@ class Participation(Base):
         CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
         CheckConstraint("hours IS NULL OR (hours >= 0 AND hours <= 1000)", name="hours_range"),
         CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+        # Covering indexes for the statistics: per-event and per-person figures are read
+        # from the index alone, in order, without touching or sorting the table.
+        Index("ix_participations_event_figures", "event_id", "attended", "hours"),
+        Index("ix_participations_person_figures", "person_id", "attended", "event_id", "hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -210,73 +210,50 @@ def event_figures(scope: StatsScope):
     """CTE, one row per counted event: its grouping columns, headcount by the rule, and its
     attended participations and hours.
 
-    The event's own row, its participations and its organisations' headcounts are stacked
-    (UNION ALL) and grouped once by event: one pass over each table, no join between
-    grouped subqueries for a planner to misjudge.
+    Participations and organisation headcounts are grouped by event on their own (the
+    participations from a covering index, in order, without a sort), then joined to the
+    counted events.
     """
     selected = selected_events(scope)
-    nothing = cast(null(), Integer())
-    attended = case((Participation.attended.is_(True), 1), else_=0)
-    stacked = union_all(
+    participations = (
+        select(
+            Participation.event_id.label("event_id"),
+            func.count().label("named"),
+            func.sum(case((Participation.attended.is_(True), 1), else_=0)).label("attended"),
+            func.sum(case((Participation.attended.is_(True), Participation.hours))).label("hours"),
+        )
+        .group_by(Participation.event_id)
+        .subquery("participation_figures")
+    )
+    organizations = (
+        select(
+            EventOrganization.event_id.label("event_id"),
+            func.sum(EventOrganization.headcount).label("headcount"),
+        )
+        .where(EventOrganization.headcount.is_not(None))
+        .group_by(EventOrganization.event_id)
+        .subquery("organization_headcounts")
+    )
+    reported = selected.c.headcount
+    return (
         select(
             selected.c.event_id,
             selected.c.category_id,
             selected.c.campaign_id,
             selected.c.month,
-            selected.c.headcount.label("reported"),
-            case((selected.c.headcount_is_approximate.is_(True), 1), else_=0).label("approximate"),
-            nothing.label("organization_headcount"),
-            literal_column("0").label("named"),
-            literal_column("0").label("attended"),
-            cast(null(), Numeric(14, 2)).label("hours"),
-        ),
-        select(
-            EventOrganization.event_id,
-            nothing,
-            nothing,
-            cast(null(), String()),
-            nothing,
-            literal_column("0"),
-            EventOrganization.headcount,
-            literal_column("0"),
-            literal_column("0"),
-            cast(null(), Numeric(14, 2)),
-        ).where(
-            EventOrganization.headcount.is_not(None),
-            _not_indexed(EventOrganization.event_id).in_(_selected_ids(scope)),
-        ),
-        select(
-            Participation.event_id,
-            nothing,
-            nothing,
-            cast(null(), String()),
-            nothing,
-            literal_column("0"),
-            nothing,
-            literal_column("1"),
-            attended,
-            case((Participation.attended.is_(True), Participation.hours), else_=None),
-        ).where(_not_indexed(Participation.event_id).in_(_selected_ids(scope))),
-    ).subquery("event_rows")
-    reported = func.max(stacked.c.reported)
-    return (
-        select(
-            stacked.c.event_id,
-            func.max(stacked.c.category_id).label("category_id"),
-            func.max(stacked.c.campaign_id).label("campaign_id"),
-            func.max(stacked.c.month).label("month"),
             func.coalesce(
-                reported,
-                func.sum(stacked.c.organization_headcount),
-                func.nullif(func.sum(stacked.c.named), 0),
+                reported, organizations.c.headcount, func.nullif(participations.c.named, 0)
             ).label("headcount"),
-            case((reported.is_not(None), func.max(stacked.c.approximate)), else_=0).label(
-                "approximate"
-            ),
-            func.sum(stacked.c.attended).label("participations"),
-            func.sum(stacked.c.hours).label("hours"),
+            case(
+                (reported.is_not(None) & selected.c.headcount_is_approximate.is_(True), 1),
+                else_=0,
+            ).label("approximate"),
+            func.coalesce(participations.c.attended, 0).label("participations"),
+            participations.c.hours.label("hours"),
         )
-        .group_by(stacked.c.event_id)
+        .select_from(selected)
+        .outerjoin(participations, participations.c.event_id == selected.c.event_id)
+        .outerjoin(organizations, organizations.c.event_id == selected.c.event_id)
         .cte("event_figures")
     )
 
@@ -518,7 +495,7 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
     """
     people = (
         select(
-            func.min(Participation.person_id).label("person_id"),
+            Participation.person_id.label("person_id"),
             func.count(func.distinct(Participation.event_id)).label("activities"),
             func.coalesce(func.sum(Participation.hours), 0).label("hours"),
         )
@@ -527,7 +504,7 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
             Participation.person_id.is_not(None),
             _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
-        .group_by(_not_indexed(Participation.person_id))
+        .group_by(Participation.person_id)
         .cte("person_figures")
     )
     count = select(
