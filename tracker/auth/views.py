@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,7 +26,7 @@ from tracker.extensions import db, login_manager
 from tracker.models import User
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "请先登录。"
+login_manager.login_message = _l("请先登录。")
 login_manager.login_message_category = "info"
 
 
