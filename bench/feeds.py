@@ -154,7 +154,7 @@ def timed(function, repeat: int) -> tuple[float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=30)
     arguments = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="tracker-bench-")

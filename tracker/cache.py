@@ -59,7 +59,9 @@ def data_version() -> DataVersion:
     figure is answered from an index or the table's row count, so the check stays well under
     a millisecond of database time at 10,000 events.
     """
-    count, latest_update, latest_audit = db.session.connection().execute(_DATA_VERSION_QUERY).one()
+    # A connection of its own, not the session's: no ORM transaction to set up and end.
+    with db.engine.connect() as connection:
+        count, latest_update, latest_audit = connection.execute(_DATA_VERSION_QUERY).one()
     return DataVersion(count, _aware(latest_update), _aware(latest_audit))
 
 
