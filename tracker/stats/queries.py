@@ -310,8 +310,10 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     """Totals and every event-level breakdown in one statement (UNION ALL of sections).
 
     Per-event figures are computed once (a CTE) and grouped by category, campaign, month,
-    organisation and location. `row_limit` keeps the organisations and locations with the
-    most activities. Rows carry their `section`; columns follow SECTION_COLUMNS.
+    organisation and location. Organisations' roles and stops are read whole and narrowed by
+    the join to that CTE, which holds only the counted events (cheaper than an `IN` list).
+    `row_limit` keeps the organisations and locations with the most activities. Rows carry
+    their `section`; columns follow SECTION_COLUMNS.
 
     Organisations: an organisation with several roles in one activity counts it once in its
     total and headcount; an activity with several organisations counts for each. Taking
@@ -371,7 +373,7 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
         flag(EventOrganization.role.in_(HOSTED_ROLES)).label("hosted"),
         flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES)).label("co_organized"),
         flag(EventOrganization.role.in_(TOOK_PART_ROLES)).label("took_part"),
-    ).where(_not_indexed(EventOrganization.event_id).in_(_selected_ids(scope)))
+    )
     teams = select(
         Participation.event_id,
         Participation.organization_id,
@@ -381,7 +383,6 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     ).where(
         Participation.organization_id.is_not(None),
         Participation.attended.is_(True),
-        _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
     )
     involvement = union_all(roles, teams).subquery("involvement")
     organization_events = (
@@ -416,7 +417,6 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     )
     location_events = (
         select(Stop.event_id, Stop.location_id)
-        .where(_not_indexed(Stop.event_id).in_(_selected_ids(scope)))
         .distinct()
         .subquery("location_events")
     )
