@@ -415,11 +415,7 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
         .group_by(Organization.id, Organization.name, Organization.short_name)
         .order_by(measures["activities"].desc(), Organization.name)
     )
-    location_events = (
-        select(Stop.event_id, Stop.location_id)
-        .distinct()
-        .subquery("location_events")
-    )
+    location_events = select(Stop.event_id, Stop.location_id).distinct().subquery("location_events")
     locations = (
         select(
             *_section(
