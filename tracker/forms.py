@@ -1,6 +1,7 @@
 """Form pieces every feature shares: choosing a directory entry by id, optional dates and
 times, cross-field rules and Chinese messages (msgids for Flask-Babel)."""
 
+import re
 from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any, Optional
@@ -32,6 +33,11 @@ NOT_CHOSEN = _l("（未选择）")
 NOT_FOUND = _l("所选项目不存在，可能已被删除，请重新选择。")
 DUPLICATE_NAME = _l("已存在同名条目，请换一个名称。")
 UNKNOWN_ID = -1
+# Dates outside these years are typing mistakes, and year 1 cannot even be turned into UTC.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+DATE_OUT_OF_RANGE = _l("日期须在1900年至9998年之间。")
+# C0 controls except tab, line feed and carriage return: invisible, and forbidden in iCalendar.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def too_long(maximum: int) -> Length:
@@ -142,6 +148,17 @@ class BlankDateField(DateField):
             self.data = None
             return
         super().process_formdata(valuelist)
+        if self.data is not None and not FIRST_YEAR <= self.data.year <= LAST_YEAR:
+            self.data = None
+            raise ValueError(DATE_OUT_OF_RANGE)
+
+
+class WithinYears:
+    """Validator for date-time fields: the year lies between FIRST_YEAR and LAST_YEAR."""
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+            raise ValidationError(DATE_OUT_OF_RANGE)
 
 
 class BlankTimeField(TimeField):
@@ -260,8 +277,8 @@ class Unique:
 
 
 def strip_text(value):
-    """Filter: trim surrounding blanks from typed text."""
-    return value.strip() if isinstance(value, str) else value
+    """Filter: trim surrounding blanks and drop invisible control characters from typed text."""
+    return CONTROL_CHARACTERS.sub("", value).strip() if isinstance(value, str) else value
 
 
 def blank_to_none(value):

@@ -1,8 +1,8 @@
 """What every page shares: error pages, template filters and globals."""
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -63,16 +63,34 @@ def _nl2br(text: str | None) -> Markup:
 
 
 def url_with(**changes) -> str:
-    """The current URL with some query arguments replaced (None removes one); lists repeat."""
+    """The current page with some query arguments replaced (None removes one); lists repeat.
+
+    Built from the path rather than `url_for`, so no query name can clash with `url_for`'s own
+    arguments; an unknown path (an error page) links to the home page instead.
+    """
     args = request.args.to_dict(flat=False)
-    if request.endpoint is None:  # an error page for an unknown path
-        return request.path + "?" + urlencode({**args, **changes}, doseq=True)
     for key, value in changes.items():
         if value is None or value == []:
             args.pop(key, None)
         else:
             args[key] = value if isinstance(value, list) else [value]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    path = request.path if request.endpoint else "/"
+    path = "/" + path.lstrip("/\\")  # never a scheme-relative //host link
+    return path + ("?" + urlencode(args, doseq=True) if args else "")
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None (no open redirects)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(character) < 32 for character in target)
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return None
 
 
 def has_endpoint(name: str) -> bool:

@@ -1,7 +1,5 @@
 """Sign-in and sign-out, the account page, and account administration for admins."""
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +22,7 @@ from tracker.auth.services import (
 )
 from tracker.extensions import db, login_manager
 from tracker.models import User
+from tracker.web import safe_next_url
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("请先登录。")
@@ -35,19 +34,6 @@ def load_user(user_id: str):
     return db.session.get(User, int(user_id))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not target.startswith("/\\")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("events.home")
-
-
 def _client_address() -> str:
     return request.remote_addr or "unknown"
 
@@ -56,7 +42,7 @@ def _client_address() -> str:
 def login():
     """Show the sign-in form; sign in on a valid POST, refusing after repeated failures."""
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next_url(request.args.get("next")) or url_for("events.home"))
     form = LoginForm()
     if form.validate_on_submit():
         username, address = form.username.data, _client_address()
@@ -70,7 +56,7 @@ def login():
             clear_failed_sign_ins(username)
             login_user(user)
             flash(_("欢迎，%(name)s。", name=user.username), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next_url(request.args.get("next")) or url_for("events.home"))
         record_failed_sign_in(username, address)
         form.password.errors.append(_("用户名或密码错误。"))
     return render_template("auth/login.html", form=form)

@@ -146,6 +146,6 @@ def parse_month(value: str | None, today: date | None = None) -> tuple[int, int]
         return today.year, today.month
     year_text, _, month_text = value.partition("-")
     year, month = int(year_text), int(month_text)
-    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+    if not (1900 <= year <= 9998 and 1 <= month <= 12):
         raise ValueError(value)
     return year, month

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     DecimalField,
     FieldList,
@@ -33,7 +32,6 @@ from tracker import labels
 from tracker.events.services import EventInput, OrganizationRow, ParticipationRow, StopRow
 from tracker.forms import (
     INVALID_CHOICE,
-    INVALID_DATE,
     INVALID_NUMBER,
     INVALID_WHOLE_NUMBER,
     REQUIRED,
@@ -43,6 +41,7 @@ from tracker.forms import (
     EndsAfterStart,
     EntrySelectField,
     RequiredUnless,
+    WithinYears,
     code_select,
     strip_text,
     too_long,
@@ -159,7 +158,7 @@ class StopRowForm(Form):
     )
     starts_at = DateTimeLocalField(
         _l("到达时间"),
-        validators=[OptionalValidator()],
+        validators=[OptionalValidator(), WithinYears()],
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         invalid_value_message=_l("时间格式不正确，请使用 YYYY-MM-DD HH:MM。"),
     )
@@ -282,10 +281,9 @@ class EventForm(FlaskForm):
     theme = StringField(_l("主题"), validators=[too_long(200)], filters=TEXT_FILTERS)
 
     all_day = BooleanField(_l("全天活动"))
-    start_date = DateField(
+    start_date = BlankDateField(
         _l("开始日期"),
         validators=[InputRequired(_l("请填写开始日期。"))],
-        invalid_value_message=INVALID_DATE,
     )
     start_time = BlankTimeField(
         _l("开始时间"),

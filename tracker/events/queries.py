@@ -27,6 +27,7 @@ from tracker.models import (
 
 FILTER_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 MAX_QUERY_LENGTH = 200
+FIRST_FILTER_YEAR, LAST_FILTER_YEAR = 1900, 9998
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _resolve_ids(values: list[str], model, label: str, errors: list[str]) -> lis
     """Turn ids (or category slugs) into existing ids; report the rest."""
     numbers, slugs = [], []
     for value in values:
-        if value.isdigit() and len(value) < 10:
+        if value.isascii() and value.isdigit() and len(value) < 10:
             numbers.append(int(value))
         elif model is Category and len(value) <= 40:
             slugs.append(value)
@@ -141,7 +142,7 @@ def _parse_date(value: str | None, label: str, errors: list[str]) -> date | None
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors.append(
             _(
@@ -151,6 +152,10 @@ def _parse_date(value: str | None, label: str, errors: list[str]) -> date | None
             )
         )
         return None
+    if not FIRST_FILTER_YEAR <= day.year <= LAST_FILTER_YEAR:
+        errors.append(_("%(label)s须在1900年至9998年之间。", label=label))
+        return None
+    return day
 
 
 def local_day_start(day: date, zone: ZoneInfo = FILTER_ZONE) -> datetime:

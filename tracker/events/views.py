@@ -29,6 +29,9 @@ from tracker.models import Campaign, Category, Event, Location, Organization
 ROW_LISTS = {"stop": "stops", "organization": "organizations", "participant": "participants"}
 
 
+MAX_PAGE = 100_000
+
+
 @blueprint.route("/")
 def home():
     """Upcoming events and a month calendar."""
@@ -62,6 +65,7 @@ def list_events():
     )
     page = db.paginate(
         statement,
+        page=min(request.args.get("page", 1, type=int) or 1, MAX_PAGE),
         per_page=current_app.config["EVENTS_PER_PAGE"],
         max_per_page=100,
         error_out=False,

@@ -23,6 +23,7 @@ from icalendar import Calendar
 from icalendar.prop import vUnknown
 from sqlalchemy import select
 
+from tracker.auth.permissions import can_edit_event
 from tracker.extensions import db
 from tracker.feeds.builder import (
     PRODID,
@@ -573,20 +574,10 @@ def _existing_events(uids: list[str]) -> dict[str, Event]:
 
 
 def _check_permissions(events, user: Optional[User]) -> None:
-    """Coordinators update only events they created or their organisation hosts/co-organises."""
+    """Coordinators update only the events the event form would let them edit."""
     if user is None or user.is_admin:
         return
-    refused = []
-    for event in events:
-        if event.created_by_id == user.id:
-            continue
-        if user.organization_id is not None and any(
-            link.organization_id == user.organization_id
-            and link.role in ("host", "co_organizer", "organizer")
-            for link in event.organization_links
-        ):
-            continue
-        refused.append(event.title)
+    refused = [event.title for event in events if not can_edit_event(user, event)]
     if refused:
         names = "、".join(f"“{title}”" for title in refused[:5])
         raise ImportRefused(

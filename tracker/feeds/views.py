@@ -30,6 +30,7 @@ from tracker.feeds.services import (
     webcal_url,
 )
 from tracker.models import DEFAULT_TIMEZONE, Campaign, Category, Event, Location, Organization
+from tracker.web import safe_next_url
 
 CALENDAR_MIMETYPE = "text/calendar; charset=utf-8"
 
@@ -217,13 +218,7 @@ def revoke_token(token_id: int):
     if token is None:
         abort(404)
     flash(_("已停用订阅链接“%(name)s”。", name=token.name), "success")
-    return redirect(_safe_next(request.form.get("next")) or url_for("feeds.tokens"))
-
-
-def _safe_next(target: Optional[str]) -> Optional[str]:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return redirect(safe_next_url(request.form.get("next")) or url_for("feeds.tokens"))
 
 
 @blueprint.route("/feeds/import", methods=["GET", "POST"])

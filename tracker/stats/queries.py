@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -453,12 +454,15 @@ def by_month_statement(scope: StatsScope) -> Select:
     )
 
 
-def awards_statement(scope: StatsScope) -> Select:
+def awards_statement(scope: StatsScope, include_people: bool = False) -> Select:
     """Contest results: awards per organisation (a team's, or an awarded person's unit).
 
     Rows are (organisation, award) with how many times it was won and the best rank.
+    Individual awards count only with `include_people` (signed-in coordinators): an award
+    text can name its winner, which anonymous readers must not see.
     """
     organization_id = func.coalesce(Participation.organization_id, Person.organization_id)
+    whose = true() if include_people else Participation.organization_id.is_not(None)
     best_rank = func.min(Participation.rank)
     times = func.count(Participation.id)
     return (
@@ -475,6 +479,7 @@ def awards_statement(scope: StatsScope) -> Select:
         .outerjoin(Organization, Organization.id == organization_id)
         .where(
             Participation.award.is_not(None),
+            whose,
             _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
         .group_by(Organization.id, Organization.name, Organization.short_name, Participation.award)
@@ -771,7 +776,7 @@ def gather_statistics(
     ]
     awards = [
         AwardRow(row.id, row.short_name or row.name, row.award, int(row.times), row.best_rank)
-        for row in db.session.execute(awards_statement(scope))
+        for row in db.session.execute(awards_statement(scope, include_people))
     ]
     statistics = Statistics(
         scope, totals, by_category, by_campaign, by_month, by_organization, by_location, awards
