@@ -57,7 +57,10 @@ class FeedTokenError(ValueError):
 def public_base_url() -> str:
     """The site's root URL for links that leave the site: PUBLIC_BASE_URL, else the request's."""
     configured = current_app.config.get("PUBLIC_BASE_URL")
-    return (configured or request.url_root).rstrip("/")
+    if configured:
+        return configured.rstrip("/")
+    # What request.url_root gives, without its IRI round trip (this runs on every feed poll).
+    return f"{request.scheme}://{request.host}{request.script_root}".rstrip("/")
 
 
 def external_url(endpoint: str, **values) -> str:
