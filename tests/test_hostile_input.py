@@ -125,3 +125,16 @@ def test_year_one_is_refused_in_the_event_form(app):
         )
         form.validate()
         assert "日期须在1900年至9998年之间。" in [str(e) for e in form.start_date.errors]
+
+
+def test_imported_text_loses_control_characters(app, db):
+    from tracker.feeds.importer import import_calendar
+
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:nul-test@example.org\r\nDTSTAMP:20190601T000000Z\r\n"
+        "DTSTART:20190601T010000Z\r\nDTEND:20190601T020000Z\r\n"
+        "SUMMARY:标题\x01带控制符\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    import_calendar(ics, user=None)
+    assert db.session.scalar(select(Event.title)) == "标题带控制符"

@@ -36,6 +36,7 @@ from tracker.feeds.builder import (
     X_STOP,
     X_THEME,
 )
+from tracker.forms import strip_text
 from tracker.models import (
     DEFAULT_TIMEZONE,
     ORGANIZATION_KINDS,
@@ -354,7 +355,7 @@ def _text(value: Any) -> str:
         value = value[0] if value else ""
     if isinstance(value, vUnknown):
         value = _TEXT_ESCAPE.sub(lambda match: _TEXT_UNESCAPED.get(match[1], match[1]), value)
-    return str(value).strip()
+    return strip_text(str(value))
 
 
 # RFC 5545 §3.3.11: \\ \; \, and \n (or \N) in a TEXT value.
