@@ -156,27 +156,6 @@ def parse_stats_filters(
     return StatsScope(filters, include_internal, period_is_default)
 
 
-def selected_events(scope: StatsScope):
-    """The counted events (visible, matching the filters, not cancelled) as a subquery.
-
-    Each use gets its own copy rather than a shared CTE: the planner then sees the events
-    table's statistics (a CTE has none, and PostgreSQL's misestimates triggered JIT).
-    """
-    return (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status != "cancelled")
-        .with_only_columns(
-            Event.id.label("event_id"),
-            Event.category_id.label("category_id"),
-            Event.campaign_id.label("campaign_id"),
-            local_month(Event.starts_at).label("month"),
-            Event.headcount.label("headcount"),
-            Event.headcount_is_approximate.label("headcount_is_approximate"),
-        )
-        .subquery("selected_events")
-    )
-
-
 def _selected_ids(scope: StatsScope) -> Select:
     """Ids of the counted events, for `IN (…)`."""
     return (
@@ -211,52 +190,32 @@ def event_figures(scope: StatsScope):
     """CTE, one row per counted event: its grouping columns, headcount by the rule, and its
     attended participations and hours.
 
-    Participations and organisation headcounts are grouped by event on their own (the
-    participations from a covering index, in order, without a sort), then joined to the
-    counted events.
+    Read from the events table alone: the figures of an event's participations and
+    organisations are kept on it (`Event.recount_figures`, run at every flush).
     """
-    selected = selected_events(scope)
-    participations = (
-        select(
-            Participation.event_id.label("event_id"),
-            func.count().label("named"),
-            func.sum(case((Participation.attended.is_(True), 1), else_=0)).label("attended"),
-            func.sum(case((Participation.attended.is_(True), Participation.hours))).label("hours"),
-        )
-        .group_by(Participation.event_id)
-        .subquery("participation_figures")
-    )
-    organizations = (
-        select(
-            EventOrganization.event_id.label("event_id"),
-            func.sum(EventOrganization.headcount).label("headcount"),
-        )
-        .where(EventOrganization.headcount.is_not(None))
-        .group_by(EventOrganization.event_id)
-        .subquery("organization_headcounts")
-    )
-    reported = selected.c.headcount
-    return (
-        select(
-            selected.c.event_id,
-            selected.c.category_id,
-            selected.c.campaign_id,
-            selected.c.month,
+    reported = Event.headcount
+    statement = (
+        filtered_events(scope.filters, include_internal=scope.include_internal)
+        .where(Event.status != "cancelled")
+        .with_only_columns(
+            Event.id.label("event_id"),
+            Event.category_id.label("category_id"),
+            Event.campaign_id.label("campaign_id"),
+            local_month(Event.starts_at).label("month"),
             func.coalesce(
-                reported, organizations.c.headcount, func.nullif(participations.c.named, 0)
+                reported,
+                Event.organization_headcount,
+                func.nullif(Event.participation_count, 0),
             ).label("headcount"),
             case(
-                (reported.is_not(None) & selected.c.headcount_is_approximate.is_(True), 1),
+                (reported.is_not(None) & Event.headcount_is_approximate.is_(True), 1),
                 else_=0,
             ).label("approximate"),
-            func.coalesce(participations.c.attended, 0).label("participations"),
-            participations.c.hours.label("hours"),
+            Event.attended_count.label("participations"),
+            Event.attended_hours.label("hours"),
         )
-        .select_from(selected)
-        .outerjoin(participations, participations.c.event_id == selected.c.event_id)
-        .outerjoin(organizations, organizations.c.event_id == selected.c.event_id)
-        .cte("event_figures")
     )
+    return statement.cte("event_figures")
 
 
 # The columns of the breakdowns statement: each section fills those it has, NULL elsewhere.
