@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     case,
     cast,
+    exists,
     func,
     literal,
     literal_column,
@@ -186,8 +187,8 @@ def cancelled_event_count(scope: StatsScope):
     return select(func.count()).select_from(cancelled).scalar_subquery()
 
 
-def event_figures(scope: StatsScope):
-    """CTE, one row per counted event: its grouping columns, headcount by the rule, and its
+def event_figures_select(scope: StatsScope) -> Select:
+    """One row per counted event: its grouping columns, headcount by the rule, and its
     attended participations and hours.
 
     Read from the events table alone: the figures of an event's participations and
@@ -215,7 +216,12 @@ def event_figures(scope: StatsScope):
             Event.attended_hours.label("hours"),
         )
     )
-    return statement.cte("event_figures")
+    return statement
+
+
+def event_figures(scope: StatsScope):
+    """CTE of `event_figures_select`: one row per counted event."""
+    return event_figures_select(scope).cte("event_figures")
 
 
 # The columns of the breakdowns statement: each section fills those it has, NULL elsewhere.
@@ -264,6 +270,33 @@ def _top(statement: Select, limit: Optional[int]) -> Select:
         return statement.order_by(None)
     wrapped = statement.limit(limit).subquery()
     return select(*wrapped.c)
+
+
+def _grouped_figures(scope: StatsScope, links, key, **extra):
+    """Subquery: the measures of the counted events linked to each `key` (column of `links`,
+    which holds one row per event and key), grouped before any name is joined.
+
+    The counted events are a copy of the per-event figures joined by primary key rather than
+    the CTE, which SQLite could only join through an automatic index built at every reading.
+    """
+    counted = event_figures_select(scope).subquery("counted_events")
+    return (
+        select(
+            key.label("key"),
+            *(value.label(name) for name, value in _measures(counted).items()),
+            *(value.label(name) for name, value in extra.items()),
+        )
+        .select_from(links)
+        .join(counted, counted.c.event_id == links.c.event_id)
+        .group_by(key)
+        .subquery()
+    )
+
+
+def _grouped_columns(grouped, *extra: str) -> dict:
+    """The measure columns (and `extra` ones) of a `_grouped_figures` subquery, by name."""
+    names = ("activities", "participations", "headcount", "approximate", "hours", *extra)
+    return {name: grouped.c[name] for name in names}
 
 
 def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
@@ -327,34 +360,62 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     def flag(condition):
         return case((condition, 1), else_=0)
 
-    roles = select(
-        EventOrganization.event_id.label("event_id"),
-        EventOrganization.organization_id.label("organization_id"),
-        flag(EventOrganization.role.in_(HOSTED_ROLES)).label("hosted"),
-        flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES)).label("co_organized"),
-        flag(EventOrganization.role.in_(TOOK_PART_ROLES)).label("took_part"),
-    )
-    teams = select(
-        Participation.event_id,
-        Participation.organization_id,
-        literal(0),
-        literal(0),
-        literal(1),
-    ).where(
-        Participation.organization_id.is_not(None),
-        Participation.attended.is_(True),
-    )
-    involvement = union_all(roles, teams).subquery("involvement")
-    organization_events = (
+    # One row per (event, organisation) with a role, in the unique index's order (no sort);
+    # attended teams are grouped on their own (few rows, from the organisation index).
+    roles = (
         select(
-            involvement.c.organization_id,
-            involvement.c.event_id,
-            func.max(involvement.c.hosted).label("hosted"),
-            func.max(involvement.c.co_organized).label("co_organized"),
-            func.max(involvement.c.took_part).label("took_part"),
+            EventOrganization.event_id.label("event_id"),
+            EventOrganization.organization_id.label("organization_id"),
+            func.max(flag(EventOrganization.role.in_(HOSTED_ROLES))).label("hosted"),
+            func.max(flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES))).label("co_organized"),
+            func.max(flag(EventOrganization.role.in_(TOOK_PART_ROLES))).label("took_part"),
         )
-        .group_by(involvement.c.organization_id, involvement.c.event_id)
-        .subquery("organization_events")
+        .group_by(EventOrganization.event_id, EventOrganization.organization_id)
+        .subquery("roles")
+    )
+    teams = (
+        select(
+            Participation.organization_id.label("organization_id"),
+            Participation.event_id.label("event_id"),
+        )
+        .where(
+            Participation.organization_id.is_not(None),
+            Participation.attended.is_(True),
+        )
+        .group_by(Participation.organization_id, Participation.event_id)
+        .cte("teams")
+    )
+    with_role = (
+        select(
+            roles.c.event_id,
+            roles.c.organization_id,
+            roles.c.hosted,
+            roles.c.co_organized,
+            flag((roles.c.took_part == 1) | teams.c.event_id.is_not(None)).label("took_part"),
+        )
+        .select_from(roles)
+        .outerjoin(
+            teams,
+            (teams.c.event_id == roles.c.event_id)
+            & (teams.c.organization_id == roles.c.organization_id),
+        )
+    )
+    team_only = select(
+        teams.c.event_id, teams.c.organization_id, literal(0), literal(0), literal(1)
+    ).where(
+        ~exists().where(
+            (EventOrganization.event_id == teams.c.event_id)
+            & (EventOrganization.organization_id == teams.c.organization_id)
+        )
+    )
+    organization_events = union_all(with_role, team_only).subquery("organization_events")
+    organization_figures = _grouped_figures(
+        scope,
+        organization_events,
+        organization_events.c.organization_id,
+        hosted=func.sum(organization_events.c.hosted),
+        co_organized=func.sum(organization_events.c.co_organized),
+        took_part=func.sum(organization_events.c.took_part),
     )
     organizations = (
         select(
@@ -363,19 +424,15 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
                 key=Organization.id,
                 name=Organization.name,
                 detail=Organization.short_name,
-                **measures,
-                hosted=func.sum(organization_events.c.hosted),
-                co_organized=func.sum(organization_events.c.co_organized),
-                took_part=func.sum(organization_events.c.took_part),
+                **_grouped_columns(organization_figures, "hosted", "co_organized", "took_part"),
             )
         )
-        .select_from(organization_events)
-        .join(Organization, Organization.id == organization_events.c.organization_id)
-        .join(figures, figures.c.event_id == organization_events.c.event_id)
-        .group_by(Organization.id, Organization.name, Organization.short_name)
-        .order_by(measures["activities"].desc(), Organization.name)
+        .select_from(organization_figures)
+        .join(Organization, Organization.id == organization_figures.c.key)
+        .order_by(organization_figures.c.activities.desc(), Organization.name)
     )
     location_events = select(Stop.event_id, Stop.location_id).distinct().subquery("location_events")
+    location_figures = _grouped_figures(scope, location_events, location_events.c.location_id)
     locations = (
         select(
             *_section(
@@ -383,14 +440,12 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
                 key=Location.id,
                 name=Location.name,
                 detail=Location.city,
-                **measures,
+                **_grouped_columns(location_figures),
             )
         )
-        .select_from(location_events)
-        .join(Location, Location.id == location_events.c.location_id)
-        .join(figures, figures.c.event_id == location_events.c.event_id)
-        .group_by(Location.id, Location.name, Location.city)
-        .order_by(measures["activities"].desc(), Location.name)
+        .select_from(location_figures)
+        .join(Location, Location.id == location_figures.c.key)
+        .order_by(location_figures.c.activities.desc(), Location.name)
     )
     return union_all(
         totals,
