@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import replacement_traverse
 from werkzeug.datastructures import MultiDict
 
 from tracker.events.queries import (
@@ -157,13 +158,53 @@ def parse_stats_filters(
     return StatsScope(filters, include_internal, period_is_default)
 
 
+class _scanned(FunctionElement):  # noqa: N801 - SQL function style
+    """`+column` on SQLite (the same value, but no index is used for the term), the bare
+    column elsewhere."""
+
+    name = "scanned"
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_scanned)
+def _scanned_sqlite(element, compiler, **kw) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
+
+
+@compiles(_scanned, "postgresql")
+def _scanned_postgresql(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+# Terms of the period, visibility and status filters that match most events: an index walk
+# on them costs SQLite a row lookup per event, several times a sequential pass over the table.
+_BROAD_EVENT_COLUMNS = frozenset(
+    Event.__table__.c[name] for name in ("starts_at", "series_ends_at", "status", "visibility")
+)
+
+
+def _scope_events(scope: StatsScope, cancelled: bool = False) -> Select:
+    """The visible events matching the filters, not cancelled (or only the cancelled ones),
+    read in one pass on SQLite rather than through the indexes of the broad terms."""
+    statement = filtered_events(scope.filters, include_internal=scope.include_internal).where(
+        (Event.status == "cancelled") if cancelled else (Event.status != "cancelled")
+    )
+
+    def replace(element):
+        if element in _BROAD_EVENT_COLUMNS:
+            return _scanned(element)
+        return None
+
+    return select(Event).where(replacement_traverse(statement.whereclause, {}, replace))
+
+
 def _selected_ids(scope: StatsScope) -> Select:
     """Ids of the counted events, for `IN (…)`."""
-    return (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status != "cancelled")
-        .with_only_columns(Event.id)
-    )
+    return _scope_events(scope).with_only_columns(Event.id)
 
 
 def _not_indexed(column):
@@ -178,12 +219,7 @@ def _not_indexed(column):
 
 def cancelled_event_count(scope: StatsScope):
     """Scalar subquery: visible events matching the filters that are cancelled (not counted)."""
-    cancelled = (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status == "cancelled")
-        .with_only_columns(Event.id)
-        .subquery()
-    )
+    cancelled = _scope_events(scope, cancelled=True).with_only_columns(Event.id).subquery()
     return select(func.count()).select_from(cancelled).scalar_subquery()
 
 
@@ -195,26 +231,22 @@ def event_figures_select(scope: StatsScope) -> Select:
     organisations are kept on it (`Event.recount_figures`, run at every flush).
     """
     reported = Event.headcount
-    statement = (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status != "cancelled")
-        .with_only_columns(
-            Event.id.label("event_id"),
-            Event.category_id.label("category_id"),
-            Event.campaign_id.label("campaign_id"),
-            local_month(Event.starts_at).label("month"),
-            func.coalesce(
-                reported,
-                Event.organization_headcount,
-                func.nullif(Event.participation_count, 0),
-            ).label("headcount"),
-            case(
-                (reported.is_not(None) & Event.headcount_is_approximate.is_(True), 1),
-                else_=0,
-            ).label("approximate"),
-            Event.attended_count.label("participations"),
-            Event.attended_hours.label("hours"),
-        )
+    statement = _scope_events(scope).with_only_columns(
+        Event.id.label("event_id"),
+        Event.category_id.label("category_id"),
+        Event.campaign_id.label("campaign_id"),
+        local_month(Event.starts_at).label("month"),
+        func.coalesce(
+            reported,
+            Event.organization_headcount,
+            func.nullif(Event.participation_count, 0),
+        ).label("headcount"),
+        case(
+            (reported.is_not(None) & Event.headcount_is_approximate.is_(True), 1),
+            else_=0,
+        ).label("approximate"),
+        Event.attended_count.label("participations"),
+        Event.attended_hours.label("hours"),
     )
     return statement
 
