@@ -193,6 +193,11 @@ def _scope_events(scope: StatsScope, cancelled: bool = False) -> Select:
     statement = filtered_events(scope.filters, include_internal=scope.include_internal).where(
         (Event.status == "cancelled") if cancelled else (Event.status != "cancelled")
     )
+    return _scanning(statement)
+
+
+def _scanning(statement: Select) -> Select:
+    """`select(Event)` with the conditions of `statement`, broad terms kept off the indexes."""
 
     def replace(element):
         if element in _BROAD_EVENT_COLUMNS:
@@ -591,7 +596,9 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
 
 def year_range_statement(include_internal: bool) -> Select:
     """First and last local month in which a visible, not cancelled event starts."""
-    starts = visible_events(include_internal).where(Event.status != "cancelled").subquery()
+    starts = _scanning(
+        visible_events(include_internal).where(Event.status != "cancelled")
+    ).subquery()
     month = local_month(starts.c.starts_at)
     return select(func.min(month), func.max(month))
 
