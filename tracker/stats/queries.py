@@ -180,6 +180,29 @@ def _scanned_postgresql(element, compiler, **kw) -> str:
     return compiler.process(element.clauses, **kw)
 
 
+class _hashed(FunctionElement):  # noqa: N801 - SQL function style
+    """`column + 0` on PostgreSQL: grouped by it, the planner hashes and sorts the joined rows
+    instead of walking the column's index in order with a nested loop per row (twice as slow
+    over 200,000 participations). The bare column on SQLite, which streams that index."""
+
+    name = "hashed"
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_hashed)
+def _hashed_sqlite(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_hashed, "postgresql")
+def _hashed_postgresql(element, compiler, **kw) -> str:
+    return f"({compiler.process(element.clauses, **kw)} + 0)"
+
+
 # Terms of the period, visibility and status filters that match most events: an index walk
 # on them costs SQLite a row lookup per event, several times a sequential pass over the table.
 _BROAD_EVENT_COLUMNS = frozenset(
@@ -545,9 +568,10 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
     Rows: (section, person_id, name, organization_name, activities, hours); section
     'people' holds the distinct count in `activities`. Names: signed-in coordinators only.
     """
+    person_id = _hashed(Participation.person_id)
     people = (
         select(
-            Participation.person_id.label("person_id"),
+            person_id.label("person_id"),
             func.count(func.distinct(Participation.event_id)).label("activities"),
             func.coalesce(func.sum(Participation.hours), 0).label("hours"),
         )
@@ -556,7 +580,7 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
             Participation.person_id.is_not(None),
             _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
-        .group_by(Participation.person_id)
+        .group_by(person_id)
         .cte("person_figures")
     )
     count = select(
