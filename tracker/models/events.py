@@ -121,6 +121,14 @@ class Event(Base):
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Figures of the children, kept by the flush listener below for the statistics (which
+    # then read the events table alone): every named participation; attended ones and their
+    # hours (NULL when none is known); the organisations' known headcounts summed (NULL when
+    # none is known).
+    participation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attended_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attended_hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
+    organization_headcount: Mapped[Optional[int]] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -193,6 +201,28 @@ class Event(Base):
         if self.participations:
             return Headcount(len(self.participations))
         return None
+
+    def recount_figures(self, removed: frozenset = frozenset()) -> None:
+        """Set the kept figures from the event's children (`removed` ones left out).
+
+        Assigns only the values that differ, so an unchanged event is not written."""
+        participations = [p for p in self.participations if p not in removed]
+        attended = [p for p in participations if p.attended or p.attended is None]
+        hours = [Decimal(str(p.hours)) for p in attended if p.hours is not None]
+        headcounts = [
+            link.headcount
+            for link in self.organization_links
+            if link not in removed and link.headcount is not None
+        ]
+        figures = {
+            "participation_count": len(participations),
+            "attended_count": len(attended),
+            "attended_hours": sum(hours, Decimal("0")) if hours else None,
+            "organization_headcount": sum(headcounts) if headcounts else None,
+        }
+        for name, value in figures.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def recurrence(self):
         """The dateutil rule set anchored at the local start, or None for a single event."""
@@ -348,16 +378,20 @@ SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
 
 @event.listens_for(Session, "before_flush")
 def _track_subscriber_visible_changes(session: Session, flush_context, instances) -> None:
-    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change.
+    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change,
+    and recount the kept figures of every event written or whose children change.
 
     Children (stops, organisations, participations) count as part of their event.
     """
     from sqlalchemy import inspect
 
     changed: set[Event] = set()
+    recount: set[Event] = set()
     for obj in list(session.dirty) + list(session.new) + list(session.deleted):
         if isinstance(obj, Event):
             obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
+            if obj not in session.deleted:
+                recount.add(obj)
             if obj in session.new:
                 continue
             state = inspect(obj)
@@ -368,8 +402,13 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
             parent = obj.event
             if obj in session.dirty and not session.is_modified(obj):
                 continue
+            if parent is not None and parent not in session.deleted:
+                recount.add(parent)
             if parent is not None and parent not in session.new and parent not in session.deleted:
                 changed.add(parent)
+    removed = frozenset(session.deleted)
+    for counted_event in recount:
+        counted_event.recount_figures(removed)
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()

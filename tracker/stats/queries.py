@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     case,
     cast,
+    exists,
     func,
     literal,
     literal_column,
@@ -43,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import replacement_traverse
 from werkzeug.datastructures import MultiDict
 
 from tracker.events.queries import (
@@ -156,34 +158,81 @@ def parse_stats_filters(
     return StatsScope(filters, include_internal, period_is_default)
 
 
-def selected_events(scope: StatsScope):
-    """The counted events (visible, matching the filters, not cancelled) as a subquery.
+class _scanned(FunctionElement):  # noqa: N801 - SQL function style
+    """`+column` on SQLite (the same value, but no index is used for the term), the bare
+    column elsewhere."""
 
-    Each use gets its own copy rather than a shared CTE: the planner then sees the events
-    table's statistics (a CTE has none, and PostgreSQL's misestimates triggered JIT).
-    """
-    return (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status != "cancelled")
-        .with_only_columns(
-            Event.id.label("event_id"),
-            Event.category_id.label("category_id"),
-            Event.campaign_id.label("campaign_id"),
-            local_month(Event.starts_at).label("month"),
-            Event.headcount.label("headcount"),
-            Event.headcount_is_approximate.label("headcount_is_approximate"),
-        )
-        .subquery("selected_events")
+    name = "scanned"
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_scanned)
+def _scanned_sqlite(element, compiler, **kw) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
+
+
+@compiles(_scanned, "postgresql")
+def _scanned_postgresql(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+class _hashed(FunctionElement):  # noqa: N801 - SQL function style
+    """`column + 0` on PostgreSQL: grouped by it, the planner hashes and sorts the joined rows
+    instead of walking the column's index in order with a nested loop per row (twice as slow
+    over 200,000 participations). The bare column on SQLite, which streams that index."""
+
+    name = "hashed"
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_hashed)
+def _hashed_sqlite(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_hashed, "postgresql")
+def _hashed_postgresql(element, compiler, **kw) -> str:
+    return f"({compiler.process(element.clauses, **kw)} + 0)"
+
+
+# Terms of the period, visibility and status filters that match most events: an index walk
+# on them costs SQLite a row lookup per event, several times a sequential pass over the table.
+_BROAD_EVENT_COLUMNS = frozenset(
+    Event.__table__.c[name] for name in ("starts_at", "series_ends_at", "status", "visibility")
+)
+
+
+def _scope_events(scope: StatsScope, cancelled: bool = False) -> Select:
+    """The visible events matching the filters, not cancelled (or only the cancelled ones),
+    read in one pass on SQLite rather than through the indexes of the broad terms."""
+    statement = filtered_events(scope.filters, include_internal=scope.include_internal).where(
+        (Event.status == "cancelled") if cancelled else (Event.status != "cancelled")
     )
+    return _scanning(statement)
+
+
+def _scanning(statement: Select) -> Select:
+    """`select(Event)` with the conditions of `statement`, broad terms kept off the indexes."""
+
+    def replace(element):
+        if element in _BROAD_EVENT_COLUMNS:
+            return _scanned(element)
+        return None
+
+    return select(Event).where(replacement_traverse(statement.whereclause, {}, replace))
 
 
 def _selected_ids(scope: StatsScope) -> Select:
     """Ids of the counted events, for `IN (…)`."""
-    return (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status != "cancelled")
-        .with_only_columns(Event.id)
-    )
+    return _scope_events(scope).with_only_columns(Event.id)
 
 
 def _not_indexed(column):
@@ -198,65 +247,41 @@ def _not_indexed(column):
 
 def cancelled_event_count(scope: StatsScope):
     """Scalar subquery: visible events matching the filters that are cancelled (not counted)."""
-    cancelled = (
-        filtered_events(scope.filters, include_internal=scope.include_internal)
-        .where(Event.status == "cancelled")
-        .with_only_columns(Event.id)
-        .subquery()
-    )
+    cancelled = _scope_events(scope, cancelled=True).with_only_columns(Event.id).subquery()
     return select(func.count()).select_from(cancelled).scalar_subquery()
 
 
-def event_figures(scope: StatsScope):
-    """CTE, one row per counted event: its grouping columns, headcount by the rule, and its
+def event_figures_select(scope: StatsScope) -> Select:
+    """One row per counted event: its grouping columns, headcount by the rule, and its
     attended participations and hours.
 
-    Participations and organisation headcounts are grouped by event on their own (the
-    participations from a covering index, in order, without a sort), then joined to the
-    counted events.
+    Read from the events table alone: the figures of an event's participations and
+    organisations are kept on it (`Event.recount_figures`, run at every flush).
     """
-    selected = selected_events(scope)
-    participations = (
-        select(
-            Participation.event_id.label("event_id"),
-            func.count().label("named"),
-            func.sum(case((Participation.attended.is_(True), 1), else_=0)).label("attended"),
-            func.sum(case((Participation.attended.is_(True), Participation.hours))).label("hours"),
-        )
-        .group_by(Participation.event_id)
-        .subquery("participation_figures")
+    reported = Event.headcount
+    statement = _scope_events(scope).with_only_columns(
+        Event.id.label("event_id"),
+        Event.category_id.label("category_id"),
+        Event.campaign_id.label("campaign_id"),
+        local_month(Event.starts_at).label("month"),
+        func.coalesce(
+            reported,
+            Event.organization_headcount,
+            func.nullif(Event.participation_count, 0),
+        ).label("headcount"),
+        case(
+            (reported.is_not(None) & Event.headcount_is_approximate.is_(True), 1),
+            else_=0,
+        ).label("approximate"),
+        Event.attended_count.label("participations"),
+        Event.attended_hours.label("hours"),
     )
-    organizations = (
-        select(
-            EventOrganization.event_id.label("event_id"),
-            func.sum(EventOrganization.headcount).label("headcount"),
-        )
-        .where(EventOrganization.headcount.is_not(None))
-        .group_by(EventOrganization.event_id)
-        .subquery("organization_headcounts")
-    )
-    reported = selected.c.headcount
-    return (
-        select(
-            selected.c.event_id,
-            selected.c.category_id,
-            selected.c.campaign_id,
-            selected.c.month,
-            func.coalesce(
-                reported, organizations.c.headcount, func.nullif(participations.c.named, 0)
-            ).label("headcount"),
-            case(
-                (reported.is_not(None) & selected.c.headcount_is_approximate.is_(True), 1),
-                else_=0,
-            ).label("approximate"),
-            func.coalesce(participations.c.attended, 0).label("participations"),
-            participations.c.hours.label("hours"),
-        )
-        .select_from(selected)
-        .outerjoin(participations, participations.c.event_id == selected.c.event_id)
-        .outerjoin(organizations, organizations.c.event_id == selected.c.event_id)
-        .cte("event_figures")
-    )
+    return statement
+
+
+def event_figures(scope: StatsScope):
+    """CTE of `event_figures_select`: one row per counted event."""
+    return event_figures_select(scope).cte("event_figures")
 
 
 # The columns of the breakdowns statement: each section fills those it has, NULL elsewhere.
@@ -305,6 +330,33 @@ def _top(statement: Select, limit: Optional[int]) -> Select:
         return statement.order_by(None)
     wrapped = statement.limit(limit).subquery()
     return select(*wrapped.c)
+
+
+def _grouped_figures(scope: StatsScope, links, key, **extra):
+    """Subquery: the measures of the counted events linked to each `key` (column of `links`,
+    which holds one row per event and key), grouped before any name is joined.
+
+    The counted events are a copy of the per-event figures joined by primary key rather than
+    the CTE, which SQLite could only join through an automatic index built at every reading.
+    """
+    counted = event_figures_select(scope).subquery("counted_events")
+    return (
+        select(
+            key.label("key"),
+            *(value.label(name) for name, value in _measures(counted).items()),
+            *(value.label(name) for name, value in extra.items()),
+        )
+        .select_from(links)
+        .join(counted, counted.c.event_id == links.c.event_id)
+        .group_by(key)
+        .subquery()
+    )
+
+
+def _grouped_columns(grouped, *extra: str) -> dict:
+    """The measure columns (and `extra` ones) of a `_grouped_figures` subquery, by name."""
+    names = ("activities", "participations", "headcount", "approximate", "hours", *extra)
+    return {name: grouped.c[name] for name in names}
 
 
 def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
@@ -368,34 +420,62 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     def flag(condition):
         return case((condition, 1), else_=0)
 
-    roles = select(
-        EventOrganization.event_id.label("event_id"),
-        EventOrganization.organization_id.label("organization_id"),
-        flag(EventOrganization.role.in_(HOSTED_ROLES)).label("hosted"),
-        flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES)).label("co_organized"),
-        flag(EventOrganization.role.in_(TOOK_PART_ROLES)).label("took_part"),
-    )
-    teams = select(
-        Participation.event_id,
-        Participation.organization_id,
-        literal(0),
-        literal(0),
-        literal(1),
-    ).where(
-        Participation.organization_id.is_not(None),
-        Participation.attended.is_(True),
-    )
-    involvement = union_all(roles, teams).subquery("involvement")
-    organization_events = (
+    # One row per (event, organisation) with a role, in the unique index's order (no sort);
+    # attended teams are grouped on their own (few rows, from the organisation index).
+    roles = (
         select(
-            involvement.c.organization_id,
-            involvement.c.event_id,
-            func.max(involvement.c.hosted).label("hosted"),
-            func.max(involvement.c.co_organized).label("co_organized"),
-            func.max(involvement.c.took_part).label("took_part"),
+            EventOrganization.event_id.label("event_id"),
+            EventOrganization.organization_id.label("organization_id"),
+            func.max(flag(EventOrganization.role.in_(HOSTED_ROLES))).label("hosted"),
+            func.max(flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES))).label("co_organized"),
+            func.max(flag(EventOrganization.role.in_(TOOK_PART_ROLES))).label("took_part"),
         )
-        .group_by(involvement.c.organization_id, involvement.c.event_id)
-        .subquery("organization_events")
+        .group_by(EventOrganization.event_id, EventOrganization.organization_id)
+        .subquery("roles")
+    )
+    teams = (
+        select(
+            Participation.organization_id.label("organization_id"),
+            Participation.event_id.label("event_id"),
+        )
+        .where(
+            Participation.organization_id.is_not(None),
+            Participation.attended.is_(True),
+        )
+        .group_by(Participation.organization_id, Participation.event_id)
+        .cte("teams")
+    )
+    with_role = (
+        select(
+            roles.c.event_id,
+            roles.c.organization_id,
+            roles.c.hosted,
+            roles.c.co_organized,
+            flag((roles.c.took_part == 1) | teams.c.event_id.is_not(None)).label("took_part"),
+        )
+        .select_from(roles)
+        .outerjoin(
+            teams,
+            (teams.c.event_id == roles.c.event_id)
+            & (teams.c.organization_id == roles.c.organization_id),
+        )
+    )
+    team_only = select(
+        teams.c.event_id, teams.c.organization_id, literal(0), literal(0), literal(1)
+    ).where(
+        ~exists().where(
+            (EventOrganization.event_id == teams.c.event_id)
+            & (EventOrganization.organization_id == teams.c.organization_id)
+        )
+    )
+    organization_events = union_all(with_role, team_only).subquery("organization_events")
+    organization_figures = _grouped_figures(
+        scope,
+        organization_events,
+        organization_events.c.organization_id,
+        hosted=func.sum(organization_events.c.hosted),
+        co_organized=func.sum(organization_events.c.co_organized),
+        took_part=func.sum(organization_events.c.took_part),
     )
     organizations = (
         select(
@@ -404,19 +484,15 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
                 key=Organization.id,
                 name=Organization.name,
                 detail=Organization.short_name,
-                **measures,
-                hosted=func.sum(organization_events.c.hosted),
-                co_organized=func.sum(organization_events.c.co_organized),
-                took_part=func.sum(organization_events.c.took_part),
+                **_grouped_columns(organization_figures, "hosted", "co_organized", "took_part"),
             )
         )
-        .select_from(organization_events)
-        .join(Organization, Organization.id == organization_events.c.organization_id)
-        .join(figures, figures.c.event_id == organization_events.c.event_id)
-        .group_by(Organization.id, Organization.name, Organization.short_name)
-        .order_by(measures["activities"].desc(), Organization.name)
+        .select_from(organization_figures)
+        .join(Organization, Organization.id == organization_figures.c.key)
+        .order_by(organization_figures.c.activities.desc(), Organization.name)
     )
     location_events = select(Stop.event_id, Stop.location_id).distinct().subquery("location_events")
+    location_figures = _grouped_figures(scope, location_events, location_events.c.location_id)
     locations = (
         select(
             *_section(
@@ -424,14 +500,12 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
                 key=Location.id,
                 name=Location.name,
                 detail=Location.city,
-                **measures,
+                **_grouped_columns(location_figures),
             )
         )
-        .select_from(location_events)
-        .join(Location, Location.id == location_events.c.location_id)
-        .join(figures, figures.c.event_id == location_events.c.event_id)
-        .group_by(Location.id, Location.name, Location.city)
-        .order_by(measures["activities"].desc(), Location.name)
+        .select_from(location_figures)
+        .join(Location, Location.id == location_figures.c.key)
+        .order_by(location_figures.c.activities.desc(), Location.name)
     )
     return union_all(
         totals,
@@ -494,9 +568,10 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
     Rows: (section, person_id, name, organization_name, activities, hours); section
     'people' holds the distinct count in `activities`. Names: signed-in coordinators only.
     """
+    person_id = _hashed(Participation.person_id)
     people = (
         select(
-            Participation.person_id.label("person_id"),
+            person_id.label("person_id"),
             func.count(func.distinct(Participation.event_id)).label("activities"),
             func.coalesce(func.sum(Participation.hours), 0).label("hours"),
         )
@@ -505,7 +580,7 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
             Participation.person_id.is_not(None),
             _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
-        .group_by(Participation.person_id)
+        .group_by(person_id)
         .cte("person_figures")
     )
     count = select(
@@ -545,7 +620,9 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
 
 def year_range_statement(include_internal: bool) -> Select:
     """First and last local month in which a visible, not cancelled event starts."""
-    starts = visible_events(include_internal).where(Event.status != "cancelled").subquery()
+    starts = _scanning(
+        visible_events(include_internal).where(Event.status != "cancelled")
+    ).subquery()
     month = local_month(starts.c.starts_at)
     return select(func.min(month), func.max(month))
 

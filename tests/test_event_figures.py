@@ -1,0 +1,168 @@
+"""The per-event figures kept on the events table stay equal to a recount of the children."""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from tracker.demo import load_demo_data
+from tracker.models import Event, EventOrganization, Participation
+
+
+def recount(event: Event) -> tuple:
+    """(named, attended, attended hours, organisations' headcount) counted in Python."""
+    attended = [p for p in event.participations if p.attended]
+    hours = [p.hours for p in attended if p.hours is not None]
+    headcounts = [link.headcount for link in event.organization_links if link.headcount is not None]
+    return (
+        len(event.participations),
+        len(attended),
+        sum(hours, Decimal("0")) if hours else None,
+        sum(headcounts) if headcounts else None,
+    )
+
+
+def kept(event: Event) -> tuple:
+    hours = event.attended_hours
+    return (
+        event.participation_count,
+        event.attended_count,
+        None if hours is None else Decimal(hours).quantize(Decimal("0.01")),
+        event.organization_headcount,
+    )
+
+
+def assert_every_event_agrees(db) -> None:
+    db.session.expire_all()
+    events = db.session.scalars(select(Event)).all()
+    assert events
+    for event in events:
+        assert kept(event) == recount(event), event.title
+
+
+def test_new_event_counts_its_children(db, make_event, make_person, make_organization):
+    people = [make_person() for _ in range(3)]
+    event = make_event(hosts=[make_organization()], people=people)
+    event.participations[0].attended = False
+    event.participations[1].hours = Decimal("2.5")
+    event.organization_links[0].headcount = 40
+    db.session.commit()
+
+    assert_every_event_agrees(db)
+    assert kept(db.session.get(Event, event.id)) == (3, 2, Decimal("2.50"), 40)
+
+
+def test_event_without_children_has_zero_counts_and_unknown_sums(db, make_event):
+    event = make_event()
+
+    db.session.expire_all()
+    assert kept(db.session.get(Event, event.id)) == (0, 0, None, None)
+
+
+def test_adding_editing_and_removing_children(db, make_event, make_person, make_organization):
+    first, second = make_organization(), make_organization()
+    event = make_event(hosts=[first], people=[make_person(), make_person()])
+    # Added through the child's own relationship, not the event's collection.
+    team = Participation(event=event, organization=second, attended=True, hours=Decimal("1.25"))
+    db.session.add(team)
+    db.session.add(EventOrganization(event=event, organization=second, role="team", headcount=7))
+    db.session.commit()
+    assert_every_event_agrees(db)
+    assert kept(event) == (3, 3, Decimal("1.25"), 7)
+
+    people = [p for p in event.participations if p is not team]
+    people[0].hours = Decimal("3")
+    event.organization_links[0].headcount = 5
+    db.session.commit()
+    assert_every_event_agrees(db)
+    assert kept(event) == (3, 3, Decimal("4.25"), 12)
+
+    event.participations.remove(team)  # an orphan, deleted by the cascade
+    db.session.delete(event.organization_links[1])  # deleted directly, still in the list
+    db.session.commit()
+    assert_every_event_agrees(db)
+    assert kept(event) == (2, 2, Decimal("3.00"), 5)
+
+    people[0].attended = False
+    event.organization_links[0].headcount = None
+    db.session.commit()
+    assert_every_event_agrees(db)
+    assert kept(event) == (2, 1, None, None)
+
+
+def test_moving_a_participation_to_another_event(db, make_event, make_person):
+    person = make_person()
+    first = make_event(title="甲", people=[person])
+    second = make_event(title="乙")
+    first.participations[0].event = second
+    db.session.commit()
+
+    assert_every_event_agrees(db)
+    assert (kept(first)[0], kept(second)[0]) == (0, 1)
+
+
+def test_deleting_an_event_leaves_the_others_right(db, make_event, make_person):
+    person = make_person()
+    doomed = make_event(title="删除", people=[person])
+    make_event(title="保留", people=[person])
+    db.session.delete(doomed)
+    db.session.commit()
+
+    assert_every_event_agrees(db)
+
+
+def test_demo_data_figures_agree(db):
+    load_demo_data()
+
+    assert_every_event_agrees(db)
+
+
+def test_edit_form_keeps_the_figures(
+    client, make_user, make_organization, sign_in, csrf_token, db, make_person
+):
+    from tests.test_event_forms import edit_form_data, event_form
+
+    union = make_organization(name="总工会", kind="social")
+    sign_in(make_user("union", organization=union))
+    person = make_person()
+
+    def post(data, path):
+        return client.post(path, data={**data, "csrf_token": csrf_token(path)})
+
+    response = post(
+        event_form(
+            **{
+                "organizations-0-organization": str(union.id),
+                "organizations-0-role": "host",
+                "organizations-0-headcount": "12",
+                "participants-0-person": str(person.id),
+                "participants-0-attended": "y",
+                "participants-0-hours": "2.5",
+            }
+        ),
+        "/events/new",
+    )
+    assert response.status_code == 302
+    event = db.session.scalars(select(Event)).one()
+    assert_every_event_agrees(db)
+    assert kept(event) == (1, 1, Decimal("2.50"), 12)
+
+    data = edit_form_data(client, event)
+    data.pop("participants-0-attended")
+    data["organizations-0-headcount"] = ""
+    assert post(data, f"/events/{event.id}/edit").status_code == 302
+    assert_every_event_agrees(db)
+    assert kept(db.session.get(Event, event.id)) == (1, 0, None, None)
+
+
+def test_import_keeps_the_figures(client, db, runner, tmp_path, make_event, make_organization):
+    make_event(title="导出", hosts=[make_organization()])
+    path = tmp_path / "export.ics"
+    path.write_bytes(client.get("/calendar.ics").data)
+    for event in db.session.scalars(select(Event)):
+        db.session.delete(event)
+    db.session.commit()
+
+    result = runner.invoke(args=["ics", "import", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert_every_event_agrees(db)
