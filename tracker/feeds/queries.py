@@ -7,12 +7,11 @@ building 50,000 mapped objects would cost more than rendering them.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Select, exists, func, or_, select, true
+from sqlalchemy import Select, exists, or_, select, true
 
 from tracker.events.queries import EventFilters, filtered_events
 from tracker.extensions import db
@@ -26,6 +25,7 @@ from tracker.models import (
     Organization,
     Participation,
     Stop,
+    headcount_by_rule,
 )
 from tracker.models.accounts import User
 
@@ -82,6 +82,8 @@ class FeedEvent:
     visibility: str
     headcount: Optional[int]
     headcount_is_approximate: bool
+    organization_headcount: Optional[int]
+    participation_count: int
     sequence: int
     updated_at: datetime
     category_name: Optional[str]
@@ -92,21 +94,16 @@ class FeedEvent:
     campaign_theme: Optional[str]
     stops: list[FeedStop] = field(default_factory=list)
     organizations: list[FeedOrganization] = field(default_factory=list)
-    participation_count: int = 0
 
     @property
     def reported_headcount(self) -> Optional[Headcount]:
-        """The headcount rule of `Event.reported_headcount`, on plain rows."""
-        if self.headcount is not None:
-            return Headcount(self.headcount, self.headcount_is_approximate)
-        organization_counts = [
-            link.headcount for link in self.organizations if link.headcount is not None
-        ]
-        if organization_counts:
-            return Headcount(sum(organization_counts))
-        if self.participation_count:
-            return Headcount(self.participation_count)
-        return None
+        """The headcount rule, from the figures kept on the event row."""
+        return headcount_by_rule(
+            self.headcount,
+            self.headcount_is_approximate,
+            self.organization_headcount,
+            self.participation_count,
+        )
 
 
 _EVENT_COLUMNS = (
@@ -125,6 +122,8 @@ _EVENT_COLUMNS = (
     Event.visibility,
     Event.headcount,
     Event.headcount_is_approximate,
+    Event.organization_headcount,
+    Event.participation_count,
     Event.sequence,
     Event.updated_at,
     Category.name_zh,
@@ -165,7 +164,7 @@ def _where(statement: Select):
 
 
 def load_feed_events(statement: Select) -> list[FeedEvent]:
-    """The feed's events with stops, organisations and team counts, in four queries."""
+    """The feed's events with their stops and organisations, in three queries."""
     where = _where(statement)
     rows = db.session.execute(
         select(*_EVENT_COLUMNS)
@@ -211,14 +210,4 @@ def load_feed_events(statement: Select) -> list[FeedEvent]:
         events[event_id].organizations.append(
             FeedOrganization(role, name, short_name, kind, headcount)
         )
-
-    participation_counts: dict[int, int] = defaultdict(int)
-    for event_id, count in db.session.execute(
-        select(Participation.event_id, func.count(Participation.id))
-        .where(Participation.event_id.in_(event_ids))
-        .group_by(Participation.event_id)
-    ):
-        participation_counts[event_id] = count
-    for event_id, count in participation_counts.items():
-        events[event_id].participation_count = count
     return list(events.values())

@@ -20,6 +20,7 @@ from tracker.models.events import (
     Headcount,
     Participation,
     Stop,
+    headcount_by_rule,
     new_uid,
 )
 
@@ -44,5 +45,6 @@ __all__ = [
     "Stop",
     "USER_ROLES",
     "User",
+    "headcount_by_rule",
     "new_uid",
 ]

@@ -75,6 +75,23 @@ class Headcount:
         return f"{self.value}+" if self.is_approximate else str(self.value)
 
 
+def headcount_by_rule(
+    reported: Optional[int],
+    reported_is_approximate: bool,
+    organization_headcount: Optional[int],
+    named_participants: int,
+) -> Optional[Headcount]:
+    """The headcount rule, used wherever a number of participants is shown: the reported
+    headcount, else the sum of the organisations' headcounts, else the named participants."""
+    if reported is not None:
+        return Headcount(reported, bool(reported_is_approximate))
+    if organization_headcount is not None:
+        return Headcount(organization_headcount)
+    if named_participants:
+        return Headcount(named_participants)
+    return None
+
+
 class Event(Base):
     """One activity, possibly recurring; times in UTC, shown in its own IANA zone."""
 
@@ -190,17 +207,16 @@ class Event(Base):
 
     @property
     def reported_headcount(self) -> Optional[Headcount]:
-        """The headcount rule: reported figure, else organisations' sum, else named participants."""
-        if self.headcount is not None:
-            return Headcount(self.headcount, self.headcount_is_approximate)
+        """The headcount rule over the event's rows as they are now (saved or not)."""
         organization_counts = [
             link.headcount for link in self.organization_links if link.headcount is not None
         ]
-        if organization_counts:
-            return Headcount(sum(organization_counts))
-        if self.participations:
-            return Headcount(len(self.participations))
-        return None
+        return headcount_by_rule(
+            self.headcount,
+            self.headcount_is_approximate,
+            sum(organization_counts) if organization_counts else None,
+            len(self.participations),
+        )
 
     def recount_figures(self, removed: frozenset = frozenset()) -> None:
         """Set the kept figures from the event's children (`removed` ones left out).
