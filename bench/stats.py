@@ -6,7 +6,7 @@
 
 Builds 20,000 events with 200,000 participations (bulk inserts through SQLAlchemy Core, which
 bypass the ORM flush listener: the per-event figures it keeps on the events table are then
-filled by one UPDATE per column, see `fill_event_figures`), then prints the median render
+filled by `tracker.models.events.recount_all_event_figures`), then prints the median render
 time of /stats/ (cold: figures computed; warm: cached until the data changes) through the
 Flask test client (anonymous and signed in) and the median time of the same SQL statements
 run bare on the connection.
@@ -47,6 +47,7 @@ from tracker.models import (  # noqa: E402
     Stop,
     new_uid,
 )
+from tracker.models.events import recount_all_event_figures  # noqa: E402
 
 PATH = "/stats/?from=2019-01-01&to=2019-12-31"
 PASSWORD = "bench password 123"
@@ -171,7 +172,7 @@ def build(events: int, participations: int, seed: int = 2019) -> None:
             }
         )
     insert(Participation.__table__, participation_rows)
-    fill_event_figures(connection)
+    recount_all_event_figures(connection)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as autocommit:
@@ -179,29 +180,6 @@ def build(events: int, participations: int, seed: int = 2019) -> None:
     else:
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()
-
-
-def fill_event_figures(connection) -> None:
-    """The per-event figures the ORM flush listener keeps (Event.recount_figures): Core bulk
-    inserts bypass it, so fill them here, one UPDATE per column from a grouped subquery."""
-    events, participations, links = (
-        Event.__table__,
-        Participation.__table__,
-        EventOrganization.__table__,
-    )
-    attended = participations.c.attended.is_(True)
-    for column, source, value, where in (
-        ("participation_count", participations, func.count(), None),
-        ("attended_count", participations, func.count(), attended),
-        ("attended_hours", participations, func.sum(participations.c.hours), attended),
-        ("organization_headcount", links, func.sum(links.c.headcount), None),
-    ):
-        figure = select(value).where(source.c.event_id == events.c.id)
-        if where is not None:
-            figure = figure.where(where)
-        if column.endswith("_count"):
-            figure = select(func.coalesce(figure.scalar_subquery(), 0))
-        connection.execute(events.update().values({column: figure.scalar_subquery()}))
 
 
 def median_ms(function, runs: int) -> float:

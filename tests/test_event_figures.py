@@ -166,3 +166,18 @@ def test_import_keeps_the_figures(client, db, runner, tmp_path, make_event, make
 
     assert result.exit_code == 0, result.output
     assert_every_event_agrees(db)
+
+
+def test_recount_of_all_events_matches_the_kept_figures(db, make_event, make_person):
+    from sqlalchemy import update
+
+    from tracker.models import Event
+    from tracker.models.events import recount_all_event_figures
+
+    event = make_event(people=[make_person(), make_person()])
+    db.session.execute(update(Event).values(participation_count=0, attended_count=0))
+    db.session.commit()
+    recount_all_event_figures(db.session.connection())
+    db.session.commit()
+    db.session.refresh(event)
+    assert (event.participation_count, event.attended_count) == (2, 2)

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -428,3 +430,28 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
+
+
+def recount_all_event_figures(connection) -> None:
+    """Recount the kept per-event figures of every event, one UPDATE per column.
+
+    For rows written without the ORM (bulk inserts through Core, as the benchmarks do), which
+    the flush listener that keeps them (`Event.recount_figures`) never sees."""
+    events, participations, links = (
+        Event.__table__,
+        Participation.__table__,
+        EventOrganization.__table__,
+    )
+    attended = participations.c.attended.is_(True)
+    for column, source, value, where in (
+        ("participation_count", participations, func.count(), None),
+        ("attended_count", participations, func.count(), attended),
+        ("attended_hours", participations, func.sum(participations.c.hours), attended),
+        ("organization_headcount", links, func.sum(links.c.headcount), None),
+    ):
+        figure = select(value).where(source.c.event_id == events.c.id)
+        if where is not None:
+            figure = figure.where(where)
+        if column.endswith("_count"):
+            figure = select(func.coalesce(figure.scalar_subquery(), 0))
+        connection.execute(events.update().values({column: figure.scalar_subquery()}))
