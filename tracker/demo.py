@@ -15,13 +15,14 @@ organisations and villages carry "报道未具名" in their names.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from tracker.directory.services import find_or_add_location
 from tracker.extensions import db
 from tracker.models import (
     DEFAULT_TIMEZONE,
@@ -356,7 +357,7 @@ def load_demo_data() -> int:
         organizations: dict[str, Organization] = {}
         for data in ORGANIZATIONS:
             organizations[data.name] = _organization(data, organizations)
-        locations = {data.name: _location(data) for data in LOCATIONS}
+        locations = {data.name: find_or_add_location(**asdict(data)) for data in LOCATIONS}
         created = 0
         for data in EVENTS:
             uid = demo_uid(data.key)
@@ -409,20 +410,6 @@ def _organization(data: OrganizationData, known: dict[str, Organization]) -> Org
         )
         db.session.add(organization)
     return organization
-
-
-def _location(data: LocationData) -> Location:
-    location = db.session.scalar(select(Location).where(Location.name == data.name))
-    if location is None:
-        location = Location(
-            name=data.name,
-            city=data.city,
-            address=data.address,
-            latitude=data.latitude,
-            longitude=data.longitude,
-        )
-        db.session.add(location)
-    return location
 
 
 def _event(

@@ -4,14 +4,35 @@ One service saves any of them, owns the transaction and writes the audit entry.
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, Optional
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.auth.audit import diff_values, record_audit
 from tracker.extensions import db
-from tracker.models import User
+from tracker.models import Location, User
+
+
+def find_or_add_location(
+    name: str,
+    city: Optional[str] = None,
+    address: Optional[str] = None,
+    latitude: Optional[float] = None,
+    longitude: Optional[float] = None,
+) -> Location:
+    """The location with exactly this name, or a new one with these details (added, unsaved).
+
+    Used where locations arrive by name in bulk (demo data, calendar imports); an existing
+    location keeps its own details."""
+    location = db.session.scalar(select(Location).where(Location.name == name))
+    if location is None:
+        location = Location(
+            name=name, city=city, address=address, latitude=latitude, longitude=longitude
+        )
+        db.session.add(location)
+    return location
 
 
 class DirectoryError(ValueError):

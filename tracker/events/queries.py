@@ -241,3 +241,20 @@ def with_page_details(statement: Select) -> Select:
         selectinload(Event.participations).selectinload(Participation.organization),
         selectinload(Event.participations).selectinload(Participation.person),
     )
+
+
+FILTER_CHOICE_MODELS = {
+    "categories": (Category, Category.id),
+    "organizations": (Organization, Organization.name),
+    "locations": (Location, Location.name),
+    "campaigns": (Campaign, Campaign.name),
+}
+
+
+def filter_choices(*kinds: str) -> dict[str, list]:
+    """Options for the selects of a filter form (the list page, the statistics page)."""
+    return {
+        kind: db.session.scalars(select(model).order_by(order)).all()
+        for kind, (model, order) in FILTER_CHOICE_MODELS.items()
+        if kind in kinds
+    }

@@ -325,21 +325,8 @@ def event_snapshot(event: Event) -> dict[str, Any]:
     return _snapshot(
         event,
         stops=[(stop.location.full_name, stop.starts_at, stop.note) for stop in event.stops],
-        organizations=[
-            (link.organization.name, link.role, link.headcount, link.note)
-            for link in event.organization_links
-        ],
-        participants=[
-            (
-                (item.person or item.organization).name,
-                item.role,
-                item.attended,
-                item.hours,
-                item.award,
-                item.rank,
-            )
-            for item in event.participations
-        ],
+        organizations=[_organization_entry(link) for link in event.organization_links],
+        participants=[_participant_entry(item) for item in event.participations],
     )
 
 
@@ -355,22 +342,20 @@ def input_snapshot(values: EventInput) -> dict[str, Any]:
             )
             for row in values.stops
         ],
-        organizations=[
-            (row.organization.name, row.role, row.headcount, row.note)
-            for row in values.organizations
-        ],
-        participants=[
-            (
-                (row.person or row.organization).name,
-                row.role,
-                row.attended,
-                row.hours,
-                row.award,
-                row.rank,
-            )
-            for row in values.participants
-        ],
+        organizations=[_organization_entry(row) for row in values.organizations],
+        participants=[_participant_entry(row) for row in values.participants],
     )
+
+
+def _organization_entry(item) -> tuple:
+    """An organisation's role, saved (EventOrganization) or typed (OrganizationRow)."""
+    return (item.organization.name, item.role, item.headcount, item.note)
+
+
+def _participant_entry(item) -> tuple:
+    """A participation, saved (Participation) or typed (ParticipationRow)."""
+    name = (item.person or item.organization).name
+    return (name, item.role, item.attended, item.hours, item.award, item.rank)
 
 
 def _snapshot(source, *, stops, organizations, participants) -> dict[str, Any]:

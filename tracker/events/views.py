@@ -17,13 +17,14 @@ from tracker.events.forms import (
     keep_stored_rule,
 )
 from tracker.events.queries import (
+    filter_choices,
     filtered_events,
     parse_event_filters,
     with_list_details,
     with_page_details,
 )
 from tracker.extensions import db
-from tracker.models import Campaign, Category, Event, Location, Organization
+from tracker.models import Event
 
 # Row lists of the event form: the button names use the singular ("add_stop", "remove_stop-2").
 ROW_LISTS = {"stop": "stops", "organization": "organizations", "participant": "participants"}
@@ -74,18 +75,8 @@ def list_events():
         "events/list.html",
         page=page,
         filters=filters,
-        choices=_filter_choices(),
+        choices=filter_choices("categories", "organizations", "locations", "campaigns"),
     )
-
-
-def _filter_choices() -> dict:
-    """Options for the filter form's selects."""
-    return {
-        "categories": db.session.scalars(select(Category).order_by(Category.id)).all(),
-        "organizations": db.session.scalars(select(Organization).order_by(Organization.name)).all(),
-        "locations": db.session.scalars(select(Location).order_by(Location.name)).all(),
-        "campaigns": db.session.scalars(select(Campaign).order_by(Campaign.name)).all(),
-    }
 
 
 def get_visible_event_or_404(event_id: int) -> Event:

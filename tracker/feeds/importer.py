@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +24,7 @@ from icalendar.prop import vUnknown
 from sqlalchemy import select
 
 from tracker.auth.permissions import can_edit_event
+from tracker.directory.services import find_or_add_location
 from tracker.extensions import db
 from tracker.feeds.builder import (
     PRODID,
@@ -601,17 +602,7 @@ class _Lookups:
     def location(self, stop: StopData) -> Location:
         key = ("location", stop.name)
         if key not in self.cache:
-            location = db.session.scalar(select(Location).where(Location.name == stop.name))
-            if location is None:
-                location = Location(
-                    name=stop.name,
-                    city=stop.city,
-                    address=stop.address,
-                    latitude=stop.latitude,
-                    longitude=stop.longitude,
-                )
-                db.session.add(location)
-            self.cache[key] = location
+            self.cache[key] = find_or_add_location(**asdict(stop))
         return self.cache[key]
 
     def organization(self, data: OrganizationData) -> Organization:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
+from tracker.events.queries import filter_choices
 from tracker.extensions import db
 from tracker.i18n import current_language
 from tracker.models import Campaign, Category, Organization
@@ -71,7 +72,7 @@ def overview():
         scope=scope,
         statistics=statistics,
         charts=_charts(statistics),
-        choices=_filter_choices(),
+        choices=filter_choices("categories", "organizations", "campaigns"),
         year_links=_year_links(scope),
         rows_shown=BREAKDOWN_ROWS_SHOWN,
         month_label=month_label,
@@ -208,14 +209,6 @@ def counting_rules() -> list[str]:
         _("日期按北京时间（Asia/Shanghai）计。"),
         _("已登录的协调员看到的统计包括内部活动；未登录时只统计公开活动。"),
     ]
-
-
-def _filter_choices() -> dict:
-    return {
-        "categories": db.session.scalars(select(Category).order_by(Category.id)).all(),
-        "organizations": db.session.scalars(select(Organization).order_by(Organization.name)).all(),
-        "campaigns": db.session.scalars(select(Campaign).order_by(Campaign.name)).all(),
-    }
 
 
 def _month_bar(row: GroupRow, same_year: bool, value: float) -> Bar:
