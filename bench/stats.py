@@ -156,12 +156,17 @@ def build(events: int, participations: int, seed: int = 2019) -> None:
     insert(EventOrganization.__table__, link_rows)
     insert(Stop.__table__, stop_rows)
     participation_rows = []
+    taken = set()  # (event, person): a person takes part in an activity once
     for n in range(participations):
         is_team = rng.random() < 0.02
+        event_id, person_id = rng.randint(1, events), None
+        while not is_team and (person_id is None or (event_id, person_id) in taken):
+            person_id = rng.randint(1, people_count)
+        taken.add((event_id, person_id))
         participation_rows.append(
             {
-                "event_id": rng.randint(1, events),
-                "person_id": None if is_team else rng.randint(1, people_count),
+                "event_id": event_id,
+                "person_id": person_id,
                 "organization_id": rng.randint(1, organization_count) if is_team else None,
                 "role": rng.choice(["participant", "participant", "volunteer", "speaker"]),
                 "attended": rng.random() < 0.9,

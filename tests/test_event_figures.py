@@ -1,11 +1,15 @@
-"""The per-event figures kept on the events table stay equal to a recount of the children."""
+"""The figures kept for the statistics stay equal to a recount of the children: per-event
+figures on the events table, and one organisation involvement per (event, organisation)."""
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.demo import load_demo_data
-from tracker.models import Event, EventOrganization, Participation
+from tracker.models import Event, EventOrganization, OrganizationInvolvement, Participation
+from tracker.models.events import CO_ORGANIZED_ROLES, HOSTED_ROLES, TOOK_PART_ROLES
 
 
 def recount(event: Event) -> tuple:
@@ -31,12 +35,47 @@ def kept(event: Event) -> tuple:
     )
 
 
+def recount_involvements(events) -> dict:
+    """{(event, organisation): (hosted, co-organised, took part)} from roles and teams."""
+    flags: dict = {}
+
+    def mark(event, organization_id, hosted=False, co_organized=False, took_part=False):
+        old = flags.get((event.id, organization_id), (False, False, False))
+        flags[(event.id, organization_id)] = (
+            old[0] or hosted,
+            old[1] or co_organized,
+            old[2] or took_part,
+        )
+
+    for event in events:
+        for link in event.organization_links:
+            mark(
+                event,
+                link.organization_id,
+                hosted=link.role in HOSTED_ROLES,
+                co_organized=link.role in CO_ORGANIZED_ROLES,
+                took_part=link.role in TOOK_PART_ROLES,
+            )
+        for participation in event.participations:
+            if participation.organization_id is not None and participation.attended:
+                mark(event, participation.organization_id, took_part=True)
+    return flags
+
+
+def kept_involvements(db) -> dict:
+    return {
+        (row.event_id, row.organization_id): (row.hosted, row.co_organized, row.took_part)
+        for row in db.session.scalars(select(OrganizationInvolvement))
+    }
+
+
 def assert_every_event_agrees(db) -> None:
     db.session.expire_all()
     events = db.session.scalars(select(Event)).all()
     assert events
     for event in events:
         assert kept(event) == recount(event), event.title
+    assert kept_involvements(db) == recount_involvements(events)
 
 
 def test_new_event_counts_its_children(db, make_event, make_person, make_organization):
@@ -168,16 +207,59 @@ def test_import_keeps_the_figures(client, db, runner, tmp_path, make_event, make
     assert_every_event_agrees(db)
 
 
-def test_recount_of_all_events_matches_the_kept_figures(db, make_event, make_person):
-    from sqlalchemy import update
+def test_recount_of_all_events_matches_the_kept_figures(
+    db, make_event, make_person, make_organization
+):
+    from sqlalchemy import delete, update
 
     from tracker.models import Event
     from tracker.models.events import recount_all_event_figures
 
-    event = make_event(people=[make_person(), make_person()])
+    event = make_event(people=[make_person(), make_person()], hosts=[make_organization()])
     db.session.execute(update(Event).values(participation_count=0, attended_count=0))
+    db.session.execute(delete(OrganizationInvolvement))
     db.session.commit()
     recount_all_event_figures(db.session.connection())
     db.session.commit()
     db.session.refresh(event)
     assert (event.participation_count, event.attended_count) == (2, 2)
+    assert_every_event_agrees(db)
+    assert len(kept_involvements(db)) == 1
+
+
+def test_involvements_follow_roles_and_attended_teams(db, make_event, make_organization):
+    both, team_only, guest = (make_organization() for _ in range(3))
+    event = make_event(hosts=[both])
+    event.organization_links.append(EventOrganization(organization=both, role="organizer"))
+    event.participations.append(Participation(organization=team_only, attended=True))
+    event.organization_links.append(EventOrganization(organization=guest, role="participant"))
+    db.session.commit()
+    assert_every_event_agrees(db)
+    assert kept_involvements(db) == {
+        (event.id, both.id): (True, True, False),
+        (event.id, team_only.id): (False, False, True),
+        (event.id, guest.id): (False, False, True),
+    }
+
+    event.participations[0].attended = False  # a team that did not come is not involved
+    event.organization_links[-1].role = "co_organizer"
+    db.session.commit()
+    assert_every_event_agrees(db)
+    assert kept_involvements(db) == {
+        (event.id, both.id): (True, True, False),
+        (event.id, guest.id): (False, True, False),
+    }
+
+    db.session.delete(event)
+    db.session.commit()
+    assert kept_involvements(db) == {}
+
+
+def test_a_person_takes_part_once_per_activity(db, make_event, make_person):
+    person = make_person()
+    event = make_event(people=[person])
+    event.participations.append(Participation(person=person, role="volunteer"))
+
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()

@@ -319,6 +319,22 @@ def test_same_organization_twice_in_one_role_is_refused(
     assert count(db, EventOrganization) == 2
 
 
+def test_same_person_twice_in_one_activity_is_refused_whatever_the_role(
+    client, coordinator, post_form, db, make_person
+):
+    person = make_person(name="李明")
+    rows = {
+        "participants-0-person": str(person.id),
+        "participants-0-role": "participant",
+        "participants-1-person": str(person.id),
+        "participants-1-role": "volunteer",
+    }
+    response = post_form(event_form(**rows))
+    assert response.status_code == 422
+    assert "同一参与者不能重复添加" in response.get_data(as_text=True)
+    assert count(db, Event) == 0
+
+
 def test_person_and_team_in_one_row_is_refused(
     client, coordinator, post_form, db, make_person, make_organization
 ):

@@ -30,3 +30,79 @@ def test_upgrade_command_on_an_empty_database(tmp_path, monkeypatch):
     with app.app_context():
         assert "events" in inspect(database.engine).get_table_names()
         database.engine.dispose()
+
+
+def test_kept_involvements_are_filled_and_duplicate_people_stop_the_upgrade(tmp_path, caplog):
+    """0005 fills the involvements of existing events; 0006 refuses a person listed twice in
+    one activity, naming the rows, and upgrades once they are merged."""
+    from datetime import UTC, datetime
+
+    import pytest
+    from flask_migrate import upgrade
+    from sqlalchemy import delete, func, insert, select
+
+    from tracker import create_app
+    from tracker.models import (
+        Event,
+        EventOrganization,
+        Organization,
+        OrganizationInvolvement,
+        Participation,
+        Person,
+        new_uid,
+    )
+
+    url = "sqlite:///" + str(tmp_path / "old.db")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
+    now = datetime(2019, 6, 1, 8, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="0004")
+        with database.engine.begin() as connection:
+            connection.execute(
+                insert(Organization.__table__),
+                [{"id": 1, "name": "总工会", "kind": "social", "created_at": now}],
+            )
+            connection.execute(
+                insert(Person.__table__), [{"id": 1, "name": "李明", "created_at": now}]
+            )
+            connection.execute(
+                insert(Event.__table__),
+                [
+                    {
+                        "id": 1,
+                        "uid": new_uid(),
+                        "title": "旧活动",
+                        "starts_at": now,
+                        "ends_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+            )
+            connection.execute(
+                insert(EventOrganization.__table__),
+                [{"event_id": 1, "organization_id": 1, "role": "host"}],
+            )
+            connection.execute(
+                insert(Participation.__table__),
+                [
+                    {"id": 1, "event_id": 1, "person_id": 1, "role": "participant"},
+                    {"id": 2, "event_id": 1, "person_id": 1, "role": "volunteer"},
+                ],
+            )
+
+        with pytest.raises(SystemExit):  # flask-migrate logs the error and exits with 1
+            upgrade()
+        assert "同一人员在同一活动中登记了多次" in caplog.text
+        assert "活动 1 的人员 1（2 条）" in caplog.text
+        with database.engine.begin() as connection:
+            assert connection.execute(select(OrganizationInvolvement.__table__)).all() == [
+                (1, 1, True, False, False)
+            ]
+            connection.execute(delete(Participation.__table__).where(Participation.id == 2))
+        upgrade()
+        with database.engine.connect() as connection:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert version.scalar() == "0006"
+            assert connection.scalar(select(func.count()).select_from(Participation)) == 1
+        database.engine.dispose()

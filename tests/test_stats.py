@@ -228,12 +228,14 @@ def _generate(db, seed: int, events: int = 70, prefix: str = "") -> None:
             )
         for position in range(rng.randint(0, 3)):
             event.stops.append(Stop(location=rng.choice(locations), position=position))
+        # A person once per activity (the database's rule); a team may come twice.
+        attendees = rng.sample(people, 9)
         for position in range(rng.randint(0, 9)):
             is_team = rng.random() < 0.15
             award = rng.choice([None] * 6 + ["一等奖", "二等奖", "优秀奖"])
             event.participations.append(
                 Participation(
-                    person=None if is_team else rng.choice(people),
+                    person=None if is_team else attendees[position],
                     organization=rng.choice(organizations) if is_team else None,
                     role=rng.choice(["participant", "volunteer", "speaker", "judge", "guest"]),
                     attended=rng.random() < 0.8,

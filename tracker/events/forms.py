@@ -391,13 +391,14 @@ class EventForm(FlaskForm):
             raise ValidationError(_l("同一组织不能以同一角色重复出现。"))
 
     def validate_participants(self, field) -> None:
-        seen: set[tuple[str, int, str]] = set()
+        seen: set[tuple[str, int]] = set()
         duplicate = False
         for row in field:
             person, team = row.form.person.data, row.form.organization.data
             if person is None and team is None:
                 continue
-            key = ("person", person, row.form.role.data) if person else ("team", team, "")
+            # Once per activity, whatever the role: one row holds a person's hours and award.
+            key = ("person", person) if person else ("team", team)
             if key in seen:
                 target = row.form.person if person else row.form.organization
                 target.errors.append(_l("同一参与者不能重复添加。"))

@@ -21,9 +21,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     event,
     func,
+    literal,
     select,
+    text,
+    union_all,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -38,6 +42,11 @@ EVENT_STATUSES = ("tentative", "confirmed", "cancelled")
 EVENT_VISIBILITIES = ("public", "internal")
 ORGANIZATION_ROLES = ("host", "co_organizer", "organizer", "participant", "exhibitor", "team")
 PARTICIPATION_ROLES = ("participant", "volunteer", "speaker", "judge", "guest")
+# How an organisation's roles count in the statistics: 主办; 协办 or 承办; 参与, 参展 or 参赛队.
+HOSTED_ROLES = ("host",)
+CO_ORGANIZED_ROLES = ("co_organizer", "organizer")
+TOOK_PART_ROLES = ("participant", "exhibitor", "team")
+INVOLVEMENT_FLAGS = ("hosted", "co_organized", "took_part")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 UID_DOMAIN = "activity-tracker"
 
@@ -362,6 +371,16 @@ class Participation(Base):
         # from the index alone, in order, without touching or sorting the table.
         Index("ix_participations_event_figures", "event_id", "attended", "hours"),
         Index("ix_participations_person_figures", "person_id", "attended", "event_id", "hours"),
+        # A person takes part in an activity once (one role, one award), so per-person
+        # figures count rows rather than distinct activities.
+        Index("uq_participations_event_person", "event_id", "person_id", unique=True),
+        # Awards are few: the contest results read them without a pass over every row.
+        Index(
+            "ix_participations_awards",
+            "award",
+            sqlite_where=text("award IS NOT NULL"),
+            postgresql_where=text("award IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -382,6 +401,83 @@ class Participation(Base):
     event: Mapped[Event] = relationship(back_populates="participations")
     person: Mapped[Optional[Person]] = relationship(back_populates="participations")
     organization: Mapped[Optional[Organization]] = relationship(back_populates="participations")
+
+
+class OrganizationInvolvement(Base):
+    """Kept figures: one row per organisation involved in an event, by a role or by an
+    attended team participation, with what it did there.
+
+    Derived data, rewritten from the roles and participations at every flush that touches the
+    event (`refresh_organization_involvements`), so the statistics group these rows instead of
+    de-duplicating roles and teams at every reading. Never edited directly.
+    """
+
+    __tablename__ = "organization_involvements"
+    # Without rowid, SQLite keeps the rows in the primary key's b-tree: reading an event's
+    # involvements is one index range, flags included.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    hosted: Mapped[bool] = mapped_column(Boolean)
+    co_organized: Mapped[bool] = mapped_column(Boolean)
+    took_part: Mapped[bool] = mapped_column(Boolean)
+
+
+def involvements_select(event_ids=None):
+    """(event_id, organization_id, hosted, co_organized, took_part) as the roles and the
+    attended teams give them, for every event or for `event_ids`."""
+    links, participations = EventOrganization.__table__, Participation.__table__
+
+    def flag(roles):
+        return case((links.c.role.in_(roles), 1), else_=0)
+
+    roles = select(
+        links.c.event_id,
+        links.c.organization_id,
+        flag(HOSTED_ROLES).label("hosted"),
+        flag(CO_ORGANIZED_ROLES).label("co_organized"),
+        flag(TOOK_PART_ROLES).label("took_part"),
+    )
+    teams = select(
+        participations.c.event_id,
+        participations.c.organization_id,
+        literal(0),
+        literal(0),
+        literal(1),
+    ).where(participations.c.organization_id.is_not(None), participations.c.attended.is_(True))
+    if event_ids is not None:
+        roles = roles.where(links.c.event_id.in_(event_ids))
+        teams = teams.where(participations.c.event_id.in_(event_ids))
+    either = union_all(roles, teams).subquery("roles_and_teams")
+    return select(
+        either.c.event_id,
+        either.c.organization_id,
+        *((func.max(either.c[name]) == 1).label(name) for name in INVOLVEMENT_FLAGS),
+    ).group_by(either.c.event_id, either.c.organization_id)
+
+
+# Events refreshed per statement: well under every engine's limit on bound parameters.
+REFRESH_CHUNK = 500
+
+
+def refresh_organization_involvements(connection, event_ids=None) -> None:
+    """Rewrite the kept involvements of `event_ids` (of every event when None)."""
+    table = OrganizationInvolvement.__table__
+    columns = ["event_id", "organization_id", *INVOLVEMENT_FLAGS]
+    if event_ids is None:
+        connection.execute(table.delete())
+        connection.execute(table.insert().from_select(columns, involvements_select()))
+        return
+    event_ids = sorted(event_ids)
+    for start in range(0, len(event_ids), REFRESH_CHUNK):
+        chunk = event_ids[start : start + REFRESH_CHUNK]
+        connection.execute(table.delete().where(table.c.event_id.in_(chunk)))
+        connection.execute(table.insert().from_select(columns, involvements_select(chunk)))
 
 
 # Relationships count too: assigning `event.category` sets category_id only during the flush.
@@ -427,13 +523,28 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     removed = frozenset(session.deleted)
     for counted_event in recount:
         counted_event.recount_figures(removed)
+    session.info.setdefault(_INVOLVEMENTS_TO_REFRESH, set()).update(recount)
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
 
 
+_INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
+    """Rewrite the kept involvements of the events recounted before this flush, now that new
+    events, roles and participations have their ids and rows."""
+    events = session.info.pop(_INVOLVEMENTS_TO_REFRESH, set())
+    event_ids = {counted.id for counted in events if counted.id is not None}
+    if event_ids:
+        refresh_organization_involvements(session.connection(), event_ids)
+
+
 def recount_all_event_figures(connection) -> None:
-    """Recount the kept per-event figures of every event, one UPDATE per column.
+    """Recount the kept per-event figures of every event, one UPDATE per column, and
+    rewrite every organisation involvement.
 
     For rows written without the ORM (bulk inserts through Core, as the benchmarks do), which
     the flush listener that keeps them (`Event.recount_figures`) never sees."""
@@ -455,3 +566,4 @@ def recount_all_event_figures(connection) -> None:
         if column.endswith("_count"):
             figure = select(func.coalesce(figure.scalar_subquery(), 0))
         connection.execute(events.update().values({column: figure.scalar_subquery()}))
+    refresh_organization_involvements(connection)

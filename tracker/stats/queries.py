@@ -33,7 +33,6 @@ from sqlalchemy import (
     String,
     case,
     cast,
-    exists,
     func,
     literal,
     literal_column,
@@ -60,10 +59,10 @@ from tracker.models import (
     Campaign,
     Category,
     Event,
-    EventOrganization,
     Headcount,
     Location,
     Organization,
+    OrganizationInvolvement,
     Participation,
     Person,
     Stop,
@@ -74,9 +73,6 @@ TOP_ROWS = 10
 BREAKDOWN_ROWS_SHOWN = 20
 # Asia/Shanghai has kept UTC+8 without daylight saving since 1991; SQLite has no zone data.
 SHANGHAI_OFFSET = "+8 hours"
-HOSTED_ROLES = ("host",)
-CO_ORGANIZED_ROLES = ("co_organizer", "organizer")
-TOOK_PART_ROLES = ("participant", "exhibitor", "team")
 
 
 class local_month(FunctionElement):  # noqa: N801 - SQL function style
@@ -332,14 +328,18 @@ def _top(statement: Select, limit: Optional[int]) -> Select:
     return select(*wrapped.c)
 
 
-def _grouped_figures(scope: StatsScope, links, key, **extra):
+def _grouped_figures(scope: StatsScope, links, key, events_first: bool = False, **extra):
     """Subquery: the measures of the counted events linked to each `key` (column of `links`,
     which holds one row per event and key), grouped before any name is joined.
 
-    The counted events are a copy of the per-event figures joined by primary key rather than
-    the CTE, which SQLite could only join through an automatic index built at every reading.
+    The counted events are a copy of the per-event figures rather than the CTE, which SQLite
+    could only join through an automatic index built at every reading. SQLite reads `links`
+    and looks each event up by primary key; with `events_first` (for a table whose primary
+    key starts with the event) it scans the events and reads each one's links instead, which
+    is faster once there are more links than events.
     """
     counted = event_figures_select(scope).subquery("counted_events")
+    counted_id = _scanned(counted.c.event_id) if events_first else counted.c.event_id
     return (
         select(
             key.label("key"),
@@ -347,7 +347,7 @@ def _grouped_figures(scope: StatsScope, links, key, **extra):
             *(value.label(name) for name, value in extra.items()),
         )
         .select_from(links)
-        .join(counted, counted.c.event_id == links.c.event_id)
+        .join(counted, counted_id == links.c.event_id)
         .group_by(key)
         .subquery()
     )
@@ -363,8 +363,9 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     """Totals and every event-level breakdown in one statement (UNION ALL of sections).
 
     Per-event figures are computed once (a CTE) and grouped by category, campaign, month,
-    organisation and location. Organisations' roles and stops are read whole and narrowed by
-    the join to that CTE, which holds only the counted events (cheaper than an `IN` list).
+    organisation and location; names are joined to the grouped rows. Organisations are read
+    from their kept involvements (one row per event and organisation, `OrganizationInvolvement`)
+    and stops from their table, each narrowed by a join to the counted events.
     `row_limit` keeps the organisations and locations with the most activities. Rows carry
     their `section`; columns follow SECTION_COLUMNS.
 
@@ -382,34 +383,43 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
             cancelled=cancelled_event_count(scope),
         )
     ).select_from(figures)
+
+    def by_key(key):
+        """The measures grouped by a column of the per-event figures, names joined after."""
+        return (
+            select(key.label("key"), *(value.label(name) for name, value in measures.items()))
+            .group_by(key)
+            .subquery()
+        )
+
+    category_figures = by_key(figures.c.category_id)
     categories = (
         select(
             *_section(
                 "category",
-                key=figures.c.category_id,
+                key=category_figures.c.key,
                 name=Category.name_zh,
                 detail=Category.name_en,
                 color=Category.color,
-                **measures,
+                **_grouped_columns(category_figures),
             )
         )
-        .select_from(figures)
-        .outerjoin(Category, Category.id == figures.c.category_id)
-        .group_by(figures.c.category_id, Category.name_zh, Category.name_en, Category.color)
+        .select_from(category_figures)
+        .outerjoin(Category, Category.id == category_figures.c.key)
     )
+    campaign_figures = by_key(figures.c.campaign_id)
     campaigns = (
         select(
             *_section(
                 "campaign",
-                key=figures.c.campaign_id,
+                key=campaign_figures.c.key,
                 name=Campaign.name,
                 detail=Campaign.theme,
-                **measures,
+                **_grouped_columns(campaign_figures),
             )
         )
-        .select_from(figures)
-        .outerjoin(Campaign, Campaign.id == figures.c.campaign_id)
-        .group_by(figures.c.campaign_id, Campaign.name, Campaign.theme)
+        .select_from(campaign_figures)
+        .outerjoin(Campaign, Campaign.id == campaign_figures.c.key)
     )
     months = (
         select(*_section("month", name=figures.c.month, **measures))
@@ -417,65 +427,19 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
         .group_by(figures.c.month)
     )
 
-    def flag(condition):
-        return case((condition, 1), else_=0)
+    involvements = OrganizationInvolvement.__table__
 
-    # One row per (event, organisation) with a role, in the unique index's order (no sort);
-    # attended teams are grouped on their own (few rows, from the organisation index).
-    roles = (
-        select(
-            EventOrganization.event_id.label("event_id"),
-            EventOrganization.organization_id.label("organization_id"),
-            func.max(flag(EventOrganization.role.in_(HOSTED_ROLES))).label("hosted"),
-            func.max(flag(EventOrganization.role.in_(CO_ORGANIZED_ROLES))).label("co_organized"),
-            func.max(flag(EventOrganization.role.in_(TOOK_PART_ROLES))).label("took_part"),
-        )
-        .group_by(EventOrganization.event_id, EventOrganization.organization_id)
-        .subquery("roles")
-    )
-    teams = (
-        select(
-            Participation.organization_id.label("organization_id"),
-            Participation.event_id.label("event_id"),
-        )
-        .where(
-            Participation.organization_id.is_not(None),
-            Participation.attended.is_(True),
-        )
-        .group_by(Participation.organization_id, Participation.event_id)
-        .cte("teams")
-    )
-    with_role = (
-        select(
-            roles.c.event_id,
-            roles.c.organization_id,
-            roles.c.hosted,
-            roles.c.co_organized,
-            flag((roles.c.took_part == 1) | teams.c.event_id.is_not(None)).label("took_part"),
-        )
-        .select_from(roles)
-        .outerjoin(
-            teams,
-            (teams.c.event_id == roles.c.event_id)
-            & (teams.c.organization_id == roles.c.organization_id),
-        )
-    )
-    team_only = select(
-        teams.c.event_id, teams.c.organization_id, literal(0), literal(0), literal(1)
-    ).where(
-        ~exists().where(
-            (EventOrganization.event_id == teams.c.event_id)
-            & (EventOrganization.organization_id == teams.c.organization_id)
-        )
-    )
-    organization_events = union_all(with_role, team_only).subquery("organization_events")
+    def times(flag):
+        return func.sum(case((flag.is_(True), 1), else_=0))
+
     organization_figures = _grouped_figures(
         scope,
-        organization_events,
-        organization_events.c.organization_id,
-        hosted=func.sum(organization_events.c.hosted),
-        co_organized=func.sum(organization_events.c.co_organized),
-        took_part=func.sum(organization_events.c.took_part),
+        involvements,
+        involvements.c.organization_id,
+        events_first=True,
+        hosted=times(involvements.c.hosted),
+        co_organized=times(involvements.c.co_organized),
+        took_part=times(involvements.c.took_part),
     )
     organizations = (
         select(
@@ -572,7 +536,8 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
     people = (
         select(
             person_id.label("person_id"),
-            func.count(func.distinct(Participation.event_id)).label("activities"),
+            # One participation per person and activity (uq_participations_event_person).
+            func.count().label("activities"),
             func.coalesce(func.sum(Participation.hours), 0).label("hours"),
         )
         .where(
@@ -619,12 +584,14 @@ def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS)
 
 
 def year_range_statement(include_internal: bool) -> Select:
-    """First and last local month in which a visible, not cancelled event starts."""
-    starts = _scanning(
-        visible_events(include_internal).where(Event.status != "cancelled")
-    ).subquery()
-    month = local_month(starts.c.starts_at)
-    return select(func.min(month), func.max(month))
+    """First and last start of a visible, not cancelled event: each the first entry of the
+    start index that matches, rather than a pass over every event."""
+    kept = _scanning(visible_events(include_internal).where(Event.status != "cancelled"))
+    starts = kept.with_only_columns(Event.starts_at).limit(1)
+    return select(
+        starts.order_by(Event.starts_at).scalar_subquery(),
+        starts.order_by(Event.starts_at.desc()).scalar_subquery(),
+    )
 
 
 def organization_activity_statement(organization_id: int, include_internal: bool) -> Select:
@@ -933,8 +900,9 @@ def data_years(include_internal: bool, today: Optional[date] = None) -> list[int
     this_year = (today or today_in_shanghai()).year
     if first is None:
         return [this_year]
-    last_year = max(int(last[:4]), this_year)
-    return list(range(max(int(first[:4]), last_year - 14), last_year + 1))
+    first_year, last_year = (start.astimezone(FILTER_ZONE).year for start in (first, last))
+    last_year = max(last_year, this_year)
+    return list(range(max(first_year, last_year - 14), last_year + 1))
 
 
 @dataclass
