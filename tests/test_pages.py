@@ -233,8 +233,10 @@ def test_unknown_ids_answer_a_chinese_404(client, path):
 def test_english_is_served_on_request(client, demo):
     html = client.get("/events/?lang=en").get_data(as_text=True)
     assert "Events" in html and 'lang="en"' in html
+    assert ">Work safety</option>" in html  # the category filter in English
     # the choice is remembered for the next page
     assert "Organizations" in client.get("/organizations/").get_data(as_text=True)
+    assert ">安全生产</option>" in client.get("/events/?lang=zh").get_data(as_text=True)
 
 
 def test_browser_preference_chooses_the_language(client):

@@ -147,3 +147,31 @@ def test_default_export_period_is_the_current_year(client, demo):
     assert period.endswith("-12-31")
     # Only the two open-ended series of 2019 reach the current year.
     assert {row[0]: row[1] for row in sections["总计"][1:]}["活动数"] == "2"
+
+
+def test_page_shows_the_top_rows_and_the_exports_hold_every_row(
+    client, db, make_event, make_organization
+):
+    from tracker.models import Participation
+    from tracker.stats.queries import BREAKDOWN_ROWS_SHOWN
+
+    count = BREAKDOWN_ROWS_SHOWN + 5
+    organizations = [make_organization(name=f"参赛单位{n:02d}") for n in range(count)]
+    event = make_event(title="知识竞赛", hosts=organizations)
+    for rank, organization in enumerate(organizations, start=1):
+        event.participations.append(
+            Participation(organization=organization, award=f"第{rank}名", rank=rank)
+        )
+    db.session.commit()
+
+    html = client.get("/stats/", query_string=YEAR_2019).get_data(as_text=True)
+    awards = html[html.index('id="awards-heading"') :]
+    awards = awards[: awards.index("</section>")]
+    assert awards.count("<tr") == BREAKDOWN_ROWS_SHOWN + 1  # header and the best places
+    assert "第1名" in awards and f"第{count}名" not in awards
+    assert f"仅显示名次最好的 {BREAKDOWN_ROWS_SHOWN} 行" in awards
+    assert f"仅显示活动最多的 {BREAKDOWN_ROWS_SHOWN} 个组织" in html
+
+    sections = _csv_sections(client.get("/stats/export.csv", query_string=YEAR_2019).data)
+    assert len(sections["竞赛获奖"]) == count + 1
+    assert len(sections["按组织"]) == count + 1

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
+from tracker.i18n import current_language
 from tracker.models import (
     DEFAULT_TIMEZONE,
     EVENT_STATUSES,
@@ -243,18 +244,27 @@ def with_page_details(statement: Select) -> Select:
     )
 
 
-FILTER_CHOICE_MODELS = {
-    "categories": (Category, Category.id),
-    "organizations": (Organization, Organization.name),
-    "locations": (Location, Location.name),
-    "campaigns": (Campaign, Campaign.name),
-}
+def _filter_choice_columns(english: bool) -> dict:
+    """(id, label, order) of each kind of filter option, the label in the UI language."""
+    return {
+        "categories": (
+            Category.id,
+            Category.name_en if english else Category.name_zh,
+            Category.id,
+        ),
+        "organizations": (Organization.id, Organization.name, Organization.name),
+        "locations": (Location.id, Location.name, Location.name),
+        "campaigns": (Campaign.id, Campaign.name, Campaign.name),
+    }
 
 
 def filter_choices(*kinds: str) -> dict[str, list]:
-    """Options for the selects of a filter form (the list page, the statistics page)."""
+    """Options for the selects of a filter form (the list page, the statistics page): rows
+    of (id, name), read as plain columns (a few hundred organisations load in a fraction of
+    the time whole directory entries take)."""
+    columns = _filter_choice_columns(english=current_language() == "en")
     return {
-        kind: db.session.scalars(select(model).order_by(order)).all()
-        for kind, (model, order) in FILTER_CHOICE_MODELS.items()
+        kind: db.session.execute(select(key.label("id"), label.label("name")).order_by(order)).all()
+        for kind, (key, label, order) in columns.items()
         if kind in kinds
     }

@@ -492,12 +492,15 @@ def by_month_statement(scope: StatsScope) -> Select:
     )
 
 
-def awards_statement(scope: StatsScope, include_people: bool = False) -> Select:
+def awards_statement(
+    scope: StatsScope, include_people: bool = False, limit: Optional[int] = None
+) -> Select:
     """Contest results: awards per organisation (a team's, or an awarded person's unit).
 
     Rows are (organisation, award) with how many times it was won and the best rank.
     Individual awards count only with `include_people` (signed-in coordinators): an award
-    text can name its winner, which anonymous readers must not see.
+    text can name its winner, which anonymous readers must not see. `limit` keeps the best
+    rows (best rank first, then the most often won).
     """
     organization_id = func.coalesce(Participation.organization_id, Person.organization_id)
     whose = true() if include_people else Participation.organization_id.is_not(None)
@@ -522,6 +525,7 @@ def awards_statement(scope: StatsScope, include_people: bool = False) -> Select:
         )
         .group_by(Organization.id, Organization.name, Organization.short_name, Participation.award)
         .order_by(best_rank.is_(None), best_rank, times.desc(), Organization.name)
+        .limit(limit)
     )
 
 
@@ -757,7 +761,7 @@ def gather_statistics(
     """Run the statistics statements (three, whatever the data size) and shape their rows.
 
     `include_people` adds the top participants by name: signed-in coordinators only.
-    `row_limit` caps the organisation and location breakdowns (the page shows the top rows,
+    `row_limit` caps the organisation, location and award tables (the page shows the top rows,
     exports everything).
     """
     sections: dict[str, list] = defaultdict(list)
@@ -820,7 +824,7 @@ def gather_statistics(
     ]
     awards = [
         AwardRow(row.id, row.short_name or row.name, row.award, int(row.times), row.best_rank)
-        for row in db.session.execute(awards_statement(scope, include_people))
+        for row in db.session.execute(awards_statement(scope, include_people, row_limit))
     ]
     statistics = Statistics(
         scope, totals, by_category, by_campaign, by_month, by_organization, by_location, awards
