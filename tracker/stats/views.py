@@ -152,13 +152,13 @@ def _year_links(scope: StatsScope) -> list[tuple[str, str, bool]]:
     return links
 
 
-def _download(body: bytes, mimetype: str, scope: StatsScope, extension: str) -> Response:
+def _download(body: bytes, content_type: str, scope: StatsScope, extension: str) -> Response:
     period = "_".join(
         value.isoformat() for value in (scope.filters.date_from, scope.filters.date_to) if value
     )
     filename = f"{_('活动统计')}_{period}.{extension}"
     fallback = f"activity-statistics_{period}.{extension}"
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = content_disposition(filename, fallback)
     response.headers["Cache-Control"] = "private, no-store"
     return response
