@@ -592,3 +592,47 @@ def test_fold_keeps_lines_short_and_characters_and_escapes_whole(line):
             assert part.startswith(b" ")
         assert not re.search(rb"(?<!\\)(\\\\)*\\$", part), "a line ends inside an escape"
     assert folded.replace(b"\r\n ", b"") == line.encode()
+
+
+ZONES_WITH_SUMMER_TIME = ("Europe/Berlin", "America/New_York", "Australia/Sydney")
+
+
+def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
+    """The UTC instants in `year` at which the zone's offset changes (found hour by hour: these
+    zones change on the hour)."""
+    found, moment = [], datetime(year, 1, 1, tzinfo=UTC)
+    while moment.year == year:
+        following = moment + timedelta(hours=1)
+        if moment.astimezone(zone).utcoffset() != following.astimezone(zone).utcoffset():
+            found.append(following)
+        moment = following
+    return found
+
+
+def test_vtimezone_onsets_are_the_real_changes_of_offset(client, make_event):
+    """Each observance's onsets (DTSTART and RDATEs) are local times in the offset being left
+    (RFC 5545 3.6.5: summer time in Berlin starts at 02:00), so onset minus TZOFFSETFROM is
+    exactly the instant zoneinfo changes the offset, in both directions and hemispheres."""
+    for zone in ZONES_WITH_SUMMER_TIME:
+        make_event(title=zone, timezone=zone, starts_at=local(2026, 6, 3, 9, zone=ZoneInfo(zone)))
+    _, calendar, _ = get_feed(client, "/calendar.ics")
+    for vtimezone in calendar.walk("VTIMEZONE"):
+        zone = ZoneInfo(str(vtimezone["TZID"]))
+        onsets = set()
+        for observance in vtimezone.subcomponents:
+            offset_from = observance["TZOFFSETFROM"].td
+            if offset_from == observance["TZOFFSETTO"].td:
+                continue  # the zone's first offset, not a change
+            rdates = observance.get("RDATE", [])
+            starts = [observance["DTSTART"].dt] + [
+                moment.dt
+                for value in (rdates if isinstance(rdates, list) else [rdates])
+                for moment in value.dts
+            ]
+            onsets |= {
+                (start - offset_from).replace(tzinfo=UTC)
+                for start in starts
+                if start.year in (2025, 2026, 2027)
+            }
+        real = set(_transitions(zone, 2025) + _transitions(zone, 2026) + _transitions(zone, 2027))
+        assert onsets == real, vtimezone["TZID"]

@@ -86,15 +86,21 @@ def vtimezone(tzid: str) -> Optional[Timezone]:
         )
     except ValueError:
         return None
-    # One RDATE property per transition: ical.js (Thunderbird's parser) reads only the
-    # first value of a comma-separated RDATE list and would miss every later change.
     for observance in timezone.subcomponents:
+        # RFC 5545 3.6.5: an onset is the local time in the offset being left (a summer time
+        # that starts at 01:00 UTC in Berlin starts at 02:00). icalendar writes the wall time
+        # after the change instead, an hour late wherever the offset grows.
+        jump = observance["TZOFFSETTO"].td - observance["TZOFFSETFROM"].td
+        late = max(jump, timedelta(0))
+        observance["DTSTART"] = vDatetime(observance["DTSTART"].dt - late)
+        # One RDATE property per transition: ical.js (Thunderbird's parser) reads only the
+        # first value of a comma-separated RDATE list and would miss every later change.
         dates = observance.pop("RDATE", None)
         if dates is None:
             continue
         for value in dates if isinstance(dates, list) else [dates]:
             for moment in value.dts:
-                observance.add("RDATE", moment.dt)
+                observance.add("RDATE", moment.dt - late)
     return timezone
 
 
