@@ -263,3 +263,28 @@ def test_a_person_takes_part_once_per_activity(db, make_event, make_person):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_failed_flush_leaves_nothing_for_the_next_one(
+    db, make_event, make_person, make_organization
+):
+    """The events a flush would refresh belong to that flush: after it fails and is rolled
+    back, a later flush does not reach for them (one may be gone by then)."""
+    from sqlalchemy import delete
+
+    person = make_person()
+    kept_event = make_event(title="保留", people=[person])
+    doomed = make_event(title="删除", hosts=[make_organization()])
+    kept_event.participations.append(Participation(person=person, role="volunteer"))
+    doomed.title = "改名"
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    with db.engine.begin() as connection:  # another worker deletes it meanwhile
+        connection.execute(delete(Event).where(Event.id == doomed.id))
+    db.session.expire_all()
+
+    db.session.get(Event, kept_event.id).title = "再改"
+    db.session.commit()
+
+    assert_every_event_agrees(db)

@@ -2,6 +2,7 @@
 the no-JavaScript row buttons, recurrence, optimistic locking, cancel and delete."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
@@ -568,6 +569,38 @@ def test_rows_can_be_reordered_and_removed_on_edit(
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     assert [stop.location.name for stop in saved_event(db).stops] == ["乙地"]
     assert count(db, Stop) == 1
+
+
+def test_people_can_be_swapped_removed_and_added_back_on_edit(
+    client, coordinator, post_form, db, make_event, make_person, make_organization
+):
+    """Rows follow the person, not the position: one person never holds two rows, even for
+    a moment (the database refuses it), and their hours stay with them."""
+    a, b, c = (make_person(name=name) for name in ("甲", "乙", "丙"))
+    event = make_event(hosts=[coordinator.organization], people=[a, b, c])
+    event.participations[0].hours = Decimal("1.5")
+    db.session.commit()
+
+    def names():
+        return [(p.person.name, p.hours) for p in saved_event(db).participations]
+
+    data = edit_form_data(client, event)
+    data["participants-0-person"], data["participants-1-person"] = str(b.id), str(a.id)
+    data["participants-0-hours"], data["participants-1-hours"] = "", "1.5"
+    assert post_form(data, f"/events/{event.id}/edit").status_code == 302
+    assert names() == [("乙", None), ("甲", Decimal("1.50")), ("丙", None)]
+
+    data = edit_form_data(client, event)
+    for key in [key for key in data if key.startswith("participants-1-")]:
+        del data[key]  # the middle row removed
+    assert post_form(data, f"/events/{event.id}/edit").status_code == 302
+    assert names() == [("乙", None), ("丙", None)]
+
+    data = edit_form_data(client, event)
+    data["participants-0-person"] = str(a.id)  # 乙's row now names 甲
+    assert post_form(data, f"/events/{event.id}/edit").status_code == 302
+    assert names() == [("甲", None), ("丙", None)]
+    assert count(db, Participation) == 2
 
 
 def test_coordinator_of_another_organization_cannot_edit(

@@ -279,19 +279,32 @@ def _apply_organizations(event: Event, rows: list[OrganizationRow]) -> None:
 
 
 def _apply_participants(event: Event, rows: list[ParticipationRow]) -> None:
+    """Rows are matched by who takes part (a person, or a team), so removing or re-ordering
+    rows never gives one person two rows for a moment (the unique key would refuse it)."""
+    existing: dict[tuple, list[Participation]] = {}
+    for participation in event.participations:
+        key = (participation.person_id, participation.organization_id)
+        existing.setdefault(key, []).append(participation)
+    participations = []
     for position, row in enumerate(rows):
-        if position < len(event.participations):
-            participation = event.participations[position]
+        matches = existing.get(
+            (
+                row.person.id if row.person is not None else None,
+                row.organization.id if row.organization is not None else None,
+            )
+        )
+        if matches:
+            participation = matches.pop(0)
         else:
-            participation = Participation(position=position)
-            event.participations.append(participation)
-        _set(participation, "person", row.person)
-        _set(participation, "organization", row.organization)
+            participation = Participation(person=row.person, organization=row.organization)
+        _set(participation, "position", position)
         for name in ("role", "attended", "award", "rank"):
             _set(participation, name, getattr(row, name))
         hours = Decimal(row.hours).quantize(Decimal("0.01")) if row.hours is not None else None
         _set(participation, "hours", hours)
-    del event.participations[len(rows) :]
+        participations.append(participation)
+    if participations != list(event.participations):
+        event.participations = participations
 
 
 # --- what the audit trail and the conflict page show -----------------------------------

@@ -523,7 +523,8 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     removed = frozenset(session.deleted)
     for counted_event in recount:
         counted_event.recount_figures(removed)
-    session.info.setdefault(_INVOLVEMENTS_TO_REFRESH, set()).update(recount)
+    # Kept on this flush (not the session), so a flush that fails leaves nothing behind.
+    flush_context.attributes[_INVOLVEMENTS_TO_REFRESH] = recount
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
@@ -536,7 +537,7 @@ _INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
 def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
     """Rewrite the kept involvements of the events recounted before this flush, now that new
     events, roles and participations have their ids and rows."""
-    events = session.info.pop(_INVOLVEMENTS_TO_REFRESH, set())
+    events = flush_context.attributes.get(_INVOLVEMENTS_TO_REFRESH, set())
     event_ids = {counted.id for counted in events if counted.id is not None}
     if event_ids:
         refresh_organization_involvements(session.connection(), event_ids)
