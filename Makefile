@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint install translations migrate demo browser-deps js-deps clean
+.PHONY: run test lint install translations messages migrate demo browser-deps js-deps clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ install: $(BIN)/activate translations
 
 translations: $(BIN)/activate
 	$(BIN)/pybabel compile --use-fuzzy -d translations -f >/dev/null
+
+# After changing UI text: refresh the template and the English catalogue, then translate
+# the new entries (empty msgstr) in translations/en/LC_MESSAGES/messages.po.
+messages: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations -l en
 
 migrate: install
 	$(FLASK) db upgrade
