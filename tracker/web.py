@@ -1,6 +1,6 @@
 """What every page shares: error pages, template filters and globals."""
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
@@ -96,3 +96,8 @@ def safe_next_url(target: str | None) -> str | None:
 def has_endpoint(name: str) -> bool:
     """Whether a view exists, so shared templates link only to features that are installed."""
     return name in current_app.view_functions
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """`attachment` with an ASCII fallback name and the real one per RFC 5987 / RFC 6266."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -179,6 +179,20 @@ def visible_events(include_internal: bool = False) -> Select:
     return statement
 
 
+def takes_part(organization_ids: list[int]):
+    """Condition on Event: one of the organisations has a role in it or is listed as a team."""
+    return or_(
+        exists().where(
+            (EventOrganization.event_id == Event.id)
+            & EventOrganization.organization_id.in_(organization_ids)
+        ),
+        exists().where(
+            (Participation.event_id == Event.id)
+            & Participation.organization_id.in_(organization_ids)
+        ),
+    )
+
+
 def filtered_events(filters: EventFilters, include_internal: bool = False) -> Select:
     """Events matching every filter (values within one filter are alternatives)."""
     statement = visible_events(include_internal)
@@ -198,18 +212,7 @@ def filtered_events(filters: EventFilters, include_internal: bool = False) -> Se
     if filters.statuses:
         statement = statement.where(Event.status.in_(filters.statuses))
     if filters.organization_ids:
-        statement = statement.where(
-            or_(
-                exists().where(
-                    (EventOrganization.event_id == Event.id)
-                    & EventOrganization.organization_id.in_(filters.organization_ids)
-                ),
-                exists().where(
-                    (Participation.event_id == Event.id)
-                    & Participation.organization_id.in_(filters.organization_ids)
-                ),
-            )
-        )
+        statement = statement.where(takes_part(filters.organization_ids))
     if filters.location_ids:
         statement = statement.where(
             exists().where((Stop.event_id == Event.id) & Stop.location_id.in_(filters.location_ids))

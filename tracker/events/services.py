@@ -220,7 +220,7 @@ def _apply(event: Event, values: EventInput) -> list[Location]:
     _set(event, "category", values.category)
     _set(event, "campaign", values.campaign)
     new_locations = _apply_stops(event, values.stops)
-    _apply_organizations(event, values.organizations)
+    apply_organizations(event, values.organizations)
     _apply_participants(event, values.participants)
     return new_locations
 
@@ -262,7 +262,7 @@ def _location_named(name: str, city: Optional[str], made: dict[str, Location]) -
     return location
 
 
-def _apply_organizations(event: Event, rows: list[OrganizationRow]) -> None:
+def apply_organizations(event: Event, rows: list[OrganizationRow]) -> None:
     """Links are matched by (organisation, role), so re-ordering never trips the unique key."""
     existing = {(link.organization_id, link.role): link for link in event.organization_links}
     links = []

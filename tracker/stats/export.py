@@ -15,7 +15,6 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional
-from urllib.parse import quote
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -194,8 +193,3 @@ def _sheet_name(title: str) -> str:
     for char in "[]:*?/\\":
         title = title.replace(char, "-")
     return title[:31]
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """`attachment` with an ASCII fallback name and the real one per RFC 5987 / RFC 6266."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

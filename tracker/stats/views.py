@@ -21,7 +21,6 @@ from tracker.stats.charts import Bar, bar_chart, column_chart
 from tracker.stats.export import (
     CSV_MIME,
     XLSX_MIME,
-    content_disposition,
     statistics_tables,
     to_csv,
     to_xlsx,
@@ -36,6 +35,7 @@ from tracker.stats.queries import (
     parse_stats_filters,
     person_totals,
 )
+from tracker.web import content_disposition
 
 
 def _scope() -> StatsScope:
