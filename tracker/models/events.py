@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     event,
     func,
+    inspect,
     literal,
     select,
     text,
@@ -320,7 +321,8 @@ class Stop(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    # Indexed as the first column of the table's unique key.
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     location_id: Mapped[int] = mapped_column(
         ForeignKey("locations.id", ondelete="RESTRICT"), index=True
     )
@@ -343,7 +345,8 @@ class EventOrganization(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    # Indexed as the first column of the table's unique key.
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
@@ -384,10 +387,10 @@ class Participation(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("people.id", ondelete="RESTRICT"), index=True
-    )
+    # Indexed as the first column of the table's unique key.
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # Indexed as the first column of ix_participations_person_figures.
+    person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
     organization_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
@@ -490,39 +493,51 @@ SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
 )
 
 
+# What the kept figures and the series end are computed from.
+FIGURE_RELATIONSHIPS = ("participations", "organization_links")
+SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone")
+
+
 @event.listens_for(Session, "before_flush")
 def _track_subscriber_visible_changes(session: Session, flush_context, instances) -> None:
-    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change,
-    and recount the kept figures of every event written or whose children change.
+    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change;
+    recompute the series end when the times or the rule change, and recount the kept figures
+    of each event that is new or whose participations or organisations change.
 
     Children (stops, organisations, participations) count as part of their event.
     """
-    from sqlalchemy import inspect
-
+    # The session rebuilds these sets at every access: read them once.
+    new, dirty, deleted = set(session.new), set(session.dirty), set(session.deleted)
+    watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
     changed: set[Event] = set()
     recount: set[Event] = set()
-    for obj in list(session.dirty) + list(session.new) + list(session.deleted):
+    for obj in new | dirty | deleted:
         if isinstance(obj, Event):
-            obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
-            if obj not in session.deleted:
-                recount.add(obj)
-            if obj in session.new:
+            if obj in deleted:
                 continue
-            state = inspect(obj)
-            watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
-            if any(state.attrs[name].history.has_changes() for name in watched):
+            attributes = inspect(obj).attrs
+
+            def changes(names, attributes=attributes) -> bool:
+                return any(attributes[name].history.has_changes() for name in names)
+
+            if obj in new or changes(SERIES_COLUMNS):
+                obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
+            if obj in new or changes(FIGURE_RELATIONSHIPS):
+                recount.add(obj)
+            if obj not in new and changes(watched):
                 changed.add(obj)
         elif isinstance(obj, (Stop, EventOrganization, Participation)):
-            parent = obj.event
-            if obj in session.dirty and not session.is_modified(obj):
+            if obj in dirty and not session.is_modified(obj):
                 continue
-            if parent is not None and parent not in session.deleted:
+            parent = obj.event
+            if parent is None or parent in deleted:
+                continue
+            if not isinstance(obj, Stop):
                 recount.add(parent)
-            if parent is not None and parent not in session.new and parent not in session.deleted:
+            if parent not in new:
                 changed.add(parent)
-    removed = frozenset(session.deleted)
     for counted_event in recount:
-        counted_event.recount_figures(removed)
+        counted_event.recount_figures(frozenset(deleted))
     # Kept on this flush (not the session), so a flush that fails leaves nothing behind.
     flush_context.attributes[_INVOLVEMENTS_TO_REFRESH] = recount
     for changed_event in changed:
