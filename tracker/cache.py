@@ -8,11 +8,10 @@ or a statistic shows could have changed; a cached result is valid while they sta
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Optional
 
 from flask import current_app
@@ -60,31 +59,14 @@ def data_version() -> DataVersion:
     figure is answered from an index or the table's row count, so the check stays well under
     a millisecond of database time at 10,000 events.
     """
-    # Asked on every feed poll, so on a connection of its own (no ORM session) with SQL
-    # compiled once per engine; it still passes through the engine's events and logging.
-    engine = db.engine
-    sql = _compiled_sql.get(engine)
-    if sql is None:
-        sql = _compiled_sql[engine] = str(_DATA_VERSION_QUERY.compile(dialect=engine.dialect))
-    with engine.connect() as connection:
-        count, latest_update, latest_audit = connection.exec_driver_sql(sql).one()
-    return DataVersion(count, _aware(latest_update), _aware(latest_audit))
-
-
-_compiled_sql: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _aware(value) -> Optional[datetime]:
-    """Scalar subqueries lose the UTC column type on SQLite; give the zone back."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    # Asked on every feed poll, so on a connection of its own (no ORM session); SQLAlchemy's
+    # compiled cache keeps the statement's SQL.
+    with db.engine.connect() as connection:
+        return DataVersion(*connection.execute(_DATA_VERSION_QUERY).one())
 
 
 class BoundedCache:
-    """Least-recently-used mapping of keys to (version, value), safe across threads."""
+    """Least-recently-used mapping of keys to (version, value, size), safe across threads."""
 
     def __init__(
         self,
@@ -95,7 +77,7 @@ class BoundedCache:
         self.max_entries = max_entries
         self.max_size = max_size
         self.size_of = size_of
-        self._entries: OrderedDict[Any, tuple[str, Any]] = OrderedDict()
+        self._entries: OrderedDict[Any, tuple[str, Any, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
@@ -115,12 +97,12 @@ class BoundedCache:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= self.size_of(old[1])
-            self._entries[key] = (version, value)
+                self._size -= old[2]
+            self._entries[key] = (version, value, size)
             self._size += size
             while len(self._entries) > self.max_entries or self._size > self.max_size:
-                _, (_, evicted) = self._entries.popitem(last=False)
-                self._size -= self.size_of(evicted)
+                _, (_, _, evicted_size) = self._entries.popitem(last=False)
+                self._size -= evicted_size
 
     def clear(self) -> None:
         with self._lock:
