@@ -634,6 +634,15 @@ def test_query_count_stays_constant_as_the_data_grows(
     assert small <= 20
 
 
+def test_figures_computed_once_serve_both_languages(client, demo, db):
+    path = "/stats/?from=2019-01-01&to=2019-12-31"
+    chinese = _count_queries(db, client, path + "&lang=zh")
+    english = _count_queries(db, client, path + "&lang=en")
+    assert english < chinese  # read from the cache, not computed again
+    assert ">Work safety</a>" in client.get(path).get_data(as_text=True)
+    assert ">安全生产</a>" in client.get(path + "&lang=zh").get_data(as_text=True)
+
+
 # --- Person and organisation pages ---------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from tracker.i18n import current_language
 from tracker.models import Headcount
 from tracker.stats.queries import Statistics
 
@@ -77,7 +78,10 @@ def statistics_tables(
         Table(
             _("按类别"),
             [_("类别"), *figure_headers],
-            [[row.label or _("未分类"), *figures(row.figures)] for row in statistics.by_category],
+            [
+                [row.label_in(current_language()) or _("未分类"), *figures(row.figures)]
+                for row in statistics.by_category
+            ],
         ),
         Table(
             _("按组织"),

@@ -13,9 +13,10 @@ Counting rules (stated on the page too):
   shows). A sum that includes an approximate figure is approximate ("250+").
 - Participations, people and hours count attended participations only.
 
-A page runs three statistics statements whatever the data size: the event-level
-breakdowns (one UNION ALL over per-event figures computed once), the people figures and
-the awards.
+Figures come from three statements whatever the data size: the event-level breakdowns
+(one UNION ALL: totals, categories, campaigns and months grouped from a CTE of per-event
+figures; organisations and locations from a copy of it joined to their links), the people
+figures and the awards. The page adds the year range and the filter options.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from tracker.events.queries import (
     FILTER_ZONE,
     EventFilters,
     filtered_events,
-    local_day_start,
     parse_event_filters,
     visible_events,
 )
@@ -110,10 +110,6 @@ class StatsScope:
     @property
     def errors(self) -> list[str]:
         return self.filters.errors
-
-    @property
-    def window_start(self) -> Optional[datetime]:
-        return local_day_start(self.filters.date_from) if self.filters.date_from else None
 
     @property
     def first_month(self) -> Optional[str]:
@@ -232,12 +228,9 @@ def _selected_ids(scope: StatsScope) -> Select:
 
 
 def _not_indexed(column):
-    """`column + 0`: the same value, but SQLite then reads the table in one sequential pass
-    and sorts, instead of walking the column's index with one row lookup per entry (several
-    times slower over 200,000 participations). PostgreSQL hashes either way.
-
-    Grouped by it, a statement selects `min(column)` (the same value) rather than the
-    expression, so that SQLite can still index the grouped rows when joining them."""
+    """`column + 0`, for `IN (…)`: the same value, but SQLite then reads the table in one
+    sequential pass, instead of walking the column's index with one row lookup per entry
+    (several times slower over 200,000 participations). PostgreSQL hashes either way."""
     return column + literal_column("0")
 
 
@@ -255,11 +248,16 @@ def event_figures_select(scope: StatsScope) -> Select:
     organisations are kept on it (`Event.recount_figures`, run at every flush).
     """
     reported = Event.headcount
+    month = local_month(Event.starts_at)
+    if scope.first_month:
+        # A series or a long event that began before the period sits in its first month.
+        first_month = literal(scope.first_month, String())
+        month = case((month < first_month, first_month), else_=month)
     statement = _scope_events(scope).with_only_columns(
         Event.id.label("event_id"),
         Event.category_id.label("category_id"),
         Event.campaign_id.label("campaign_id"),
-        local_month(Event.starts_at).label("month"),
+        month.label("month"),
         func.coalesce(
             reported,
             Event.organization_headcount,
@@ -362,8 +360,9 @@ def _grouped_columns(grouped, *extra: str) -> dict:
 def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     """Totals and every event-level breakdown in one statement (UNION ALL of sections).
 
-    Per-event figures are computed once (a CTE) and grouped by category, campaign, month,
-    organisation and location; names are joined to the grouped rows. Organisations are read
+    Per-event figures (a CTE) are grouped by category, campaign and month; organisations and
+    locations group a copy of them (see `_grouped_figures`); names are joined to the grouped
+    rows. Organisations are read
     from their kept involvements (one row per event and organisation, `OrganizationInvolvement`)
     and stops from their table, each narrowed by a join to the counted events.
     `row_limit` keeps the organisations and locations with the most activities. Rows carry
@@ -384,48 +383,21 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
         )
     ).select_from(figures)
 
-    def by_key(key):
-        """The measures grouped by a column of the per-event figures, names joined after."""
-        return (
-            select(key.label("key"), *(value.label(name) for name, value in measures.items()))
-            .group_by(key)
-            .subquery()
-        )
-
-    category_figures = by_key(figures.c.category_id)
-    categories = (
-        select(
-            *_section(
-                "category",
-                key=category_figures.c.key,
-                name=Category.name_zh,
-                detail=Category.name_en,
-                color=Category.color,
-                **_grouped_columns(category_figures),
-            )
-        )
-        .select_from(category_figures)
-        .outerjoin(Category, Category.id == category_figures.c.key)
+    category_figures = _grouped_by(figures, figures.c.category_id)
+    categories = _named_section(
+        "category",
+        category_figures,
+        Category,
+        name=Category.name_zh,
+        detail=Category.name_en,
+        color=Category.color,
     )
-    campaign_figures = by_key(figures.c.campaign_id)
-    campaigns = (
-        select(
-            *_section(
-                "campaign",
-                key=campaign_figures.c.key,
-                name=Campaign.name,
-                detail=Campaign.theme,
-                **_grouped_columns(campaign_figures),
-            )
-        )
-        .select_from(campaign_figures)
-        .outerjoin(Campaign, Campaign.id == campaign_figures.c.key)
+    campaign_figures = _grouped_by(figures, figures.c.campaign_id)
+    campaigns = _named_section(
+        "campaign", campaign_figures, Campaign, name=Campaign.name, detail=Campaign.theme
     )
-    months = (
-        select(*_section("month", name=figures.c.month, **measures))
-        .select_from(figures)
-        .group_by(figures.c.month)
-    )
+    month_figures = _grouped_by(figures, figures.c.month)
+    months = select(*_section("month", name=month_figures.c.key, **_grouped_columns(month_figures)))
 
     involvements = OrganizationInvolvement.__table__
 
@@ -441,36 +413,19 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
         co_organized=times(involvements.c.co_organized),
         took_part=times(involvements.c.took_part),
     )
-    organizations = (
-        select(
-            *_section(
-                "organization",
-                key=Organization.id,
-                name=Organization.name,
-                detail=Organization.short_name,
-                **_grouped_columns(organization_figures, "hosted", "co_organized", "took_part"),
-            )
-        )
-        .select_from(organization_figures)
-        .join(Organization, Organization.id == organization_figures.c.key)
-        .order_by(organization_figures.c.activities.desc(), Organization.name)
-    )
+    organizations = _named_section(
+        "organization",
+        organization_figures,
+        Organization,
+        extra=("hosted", "co_organized", "took_part"),
+        name=Organization.name,
+        detail=Organization.short_name,
+    ).order_by(organization_figures.c.activities.desc(), Organization.name)
     location_events = select(Stop.event_id, Stop.location_id).distinct().subquery("location_events")
     location_figures = _grouped_figures(scope, location_events, location_events.c.location_id)
-    locations = (
-        select(
-            *_section(
-                "location",
-                key=Location.id,
-                name=Location.name,
-                detail=Location.city,
-                **_grouped_columns(location_figures),
-            )
-        )
-        .select_from(location_figures)
-        .join(Location, Location.id == location_figures.c.key)
-        .order_by(location_figures.c.activities.desc(), Location.name)
-    )
+    locations = _named_section(
+        "location", location_figures, Location, name=Location.name, detail=Location.city
+    ).order_by(location_figures.c.activities.desc(), Location.name)
     return union_all(
         totals,
         categories,
@@ -481,14 +436,32 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
     )
 
 
+def _grouped_by(figures, key):
+    """Subquery: the measures of the per-event figures grouped by one of their columns."""
+    measures = _measures(figures)
+    return (
+        select(key.label("key"), *(value.label(name) for name, value in measures.items()))
+        .group_by(key)
+        .subquery()
+    )
+
+
+def _named_section(section: str, grouped, model, extra: tuple = (), **names) -> Select:
+    """A section of grouped measures with the names of `model` joined to each key (kept
+    without a name when the key is NULL or unknown, as "uncategorised" is)."""
+    return (
+        select(*_section(section, key=grouped.c.key, **names, **_grouped_columns(grouped, *extra)))
+        .select_from(grouped)
+        .outerjoin(model, model.id == grouped.c.key)
+    )
+
+
 def by_month_statement(scope: StatsScope) -> Select:
     """Figures per local (Asia/Shanghai) month of the start: (month, activities, …)."""
     figures = event_figures(scope)
-    measures = _measures(figures)
-    return (
-        select(figures.c.month, *(value.label(name) for name, value in measures.items()))
-        .group_by(figures.c.month)
-        .order_by(figures.c.month)
+    months = _grouped_by(figures, figures.c.month)
+    return select(months.c.key.label("month"), *_grouped_columns(months).values()).order_by(
+        months.c.key
     )
 
 
@@ -683,13 +656,20 @@ class Totals(Figures):
 
 @dataclass
 class GroupRow:
-    """A breakdown row: an id (None for "none"), a label, a colour and its figures."""
+    """A breakdown row: an id (None for "none"), a label, a colour and its figures.
+
+    A category row also carries its English name, so the same cached rows serve both
+    languages (`label_in`)."""
 
     id: Optional[int]
     label: str
     figures: Figures
     color: Optional[str] = None
     detail: Optional[str] = None
+    english_label: Optional[str] = None
+
+    def label_in(self, language: str) -> str:
+        return self.english_label if language == "en" and self.english_label else self.label
 
 
 @dataclass
@@ -739,7 +719,6 @@ class ParticipantRow:
 class Statistics:
     """Everything the statistics page and its exports show."""
 
-    scope: StatsScope
     totals: Totals
     by_category: list[GroupRow]
     by_campaign: list[GroupRow]
@@ -756,7 +735,6 @@ def gather_statistics(
     scope: StatsScope,
     include_people: bool = False,
     row_limit: Optional[int] = None,
-    locale: str = "zh",
 ) -> Statistics:
     """Run the statistics statements (three, whatever the data size) and shape their rows.
 
@@ -784,9 +762,10 @@ def gather_statistics(
     by_category = [
         GroupRow(
             row.key,
-            (row.detail if locale == "en" else row.name) if row.key else "",
+            row.name if row.key else "",
             Figures.from_row(row),
             color=row.color,
+            english_label=row.detail,
         )
         for row in sorted(sections["category"], key=by_activities)
     ]
@@ -827,7 +806,7 @@ def gather_statistics(
         for row in db.session.execute(awards_statement(scope, include_people, row_limit))
     ]
     statistics = Statistics(
-        scope, totals, by_category, by_campaign, by_month, by_organization, by_location, awards
+        totals, by_category, by_campaign, by_month, by_organization, by_location, awards
     )
     if include_people:
         statistics.includes_people = True
@@ -851,17 +830,8 @@ def month_series(
 ) -> list[GroupRow]:
     """Every month from the first to the last, zeros included, as rows labelled 'YYYY-MM'.
 
-    Activities that started before the period (a series, a long event) sit in its first
-    month: their rows are merged there. Without a bound, the data's own range is used.
-    """
-    by_month: dict[str, Figures] = {}
-    for month, figures in rows:
-        if first_month and month < first_month:
-            month = first_month
-        if month in by_month:
-            by_month[month] = _add(by_month[month], figures)
-        else:
-            by_month[month] = figures
+    Without a bound, the data's own range is used."""
+    by_month = dict(rows)
     months = sorted(by_month)
     start = first_month or (months[0] if months else None)
     end = last_month or (months[-1] if months else None)
@@ -871,21 +841,6 @@ def month_series(
         GroupRow(None, month, by_month.get(month, Figures()))
         for month in _months_between(start, end)
     ]
-
-
-def _add(left: Figures, right: Figures) -> Figures:
-    headcounts = [count for count in (left.headcount, right.headcount) if count is not None]
-    return Figures(
-        activities=left.activities + right.activities,
-        participations=left.participations + right.participations,
-        headcount=Headcount(
-            sum(count.value for count in headcounts),
-            any(count.is_approximate for count in headcounts),
-        )
-        if headcounts
-        else None,
-        hours=left.hours + right.hours,
-    )
 
 
 def _months_between(first: str, last: str) -> list[str]:

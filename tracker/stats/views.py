@@ -49,15 +49,12 @@ def _statistics(scope: StatsScope, row_limit: int | None) -> Statistics:
     the same filters cost one cheap query instead of the aggregations over every row.
     """
     include_people = current_user.is_authenticated
-    locale = current_language()
-    key = (scope.filters.key(), scope.include_internal, include_people, row_limit, locale)
+    key = (scope.filters.key(), scope.include_internal, include_people, row_limit)
     version = data_version().key
     cache = app_cache("statistics", max_entries=64)
     statistics = cache.get(key, version)
     if statistics is None:
-        statistics = gather_statistics(
-            scope, include_people=include_people, row_limit=row_limit, locale=locale
-        )
+        statistics = gather_statistics(scope, include_people=include_people, row_limit=row_limit)
         cache.put(key, version, statistics)
     return statistics
 
@@ -75,7 +72,6 @@ def overview():
         choices=filter_choices("categories", "organizations", "campaigns"),
         year_links=_year_links(scope),
         rows_shown=BREAKDOWN_ROWS_SHOWN,
-        month_label=month_label,
     )
 
 
@@ -120,14 +116,19 @@ def format_hours(hours: Decimal) -> str:
 @blueprint.app_template_global("organization_activity_chart")
 def organization_activity_chart(rows: list[GroupRow], chart_id: str = "organization-months"):
     """The organisation page's activities per month (the last three years at most)."""
-    shown = rows[-36:]
-    same_year = len({row.label[:4] for row in shown}) == 1
+    return _month_chart(chart_id, _("每月活动数"), rows[-36:])
+
+
+def _month_chart(chart_id: str, title: str, months: list[GroupRow]):
+    """Columns of activities per month with the headcount as a line (months in one year
+    are labelled by month alone)."""
+    same_year = len({row.label[:4] for row in months}) == 1
     return column_chart(
         chart_id,
-        _("每月活动数"),
-        [_month_bar(row, same_year, row.figures.activities) for row in shown],
+        title,
+        [_month_bar(row, same_year, row.figures.activities) for row in months],
         unit=_("项"),
-        line=[_headcount_point(row, same_year) for row in shown],
+        line=[_headcount_point(row) for row in months],
         line_title=_("人数"),
     )
 
@@ -219,7 +220,7 @@ def _month_bar(row: GroupRow, same_year: bool, value: float) -> Bar:
     )
 
 
-def _headcount_point(row: GroupRow, same_year: bool) -> Bar:
+def _headcount_point(row: GroupRow) -> Bar:
     count = row.figures.headcount
     return Bar(
         label=row.label,
@@ -233,24 +234,19 @@ def _charts(statistics: Statistics) -> dict:
     """The page's SVG charts, built from the same rows as its tables."""
     unit = _("项")
     months = statistics.by_month
-    same_year = len({row.label[:4] for row in months}) == 1
     uncategorized = _("未分类")
+    language = current_language()
     return {
-        "months": column_chart(
-            "chart-months",
-            _("每月活动数与人数"),
-            [_month_bar(row, same_year, row.figures.activities) for row in months],
-            unit=unit,
-            line=[_headcount_point(row, same_year) for row in months],
-            line_title=_("人数"),
-        )
-        if months
-        else None,
+        "months": _month_chart("chart-months", _("每月活动数与人数"), months) if months else None,
         "categories": bar_chart(
             "chart-categories",
             _("各类别活动数"),
             [
-                Bar(row.label or uncategorized, row.figures.activities, color=row.color)
+                Bar(
+                    row.label_in(language) or uncategorized,
+                    row.figures.activities,
+                    color=row.color,
+                )
                 for row in statistics.by_category
             ],
             unit=unit,
