@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from tracker.auth.permissions import can_see_internal
@@ -17,7 +17,12 @@ from tracker.directory.forms import (
     PersonForm,
 )
 from tracker.directory.services import DirectoryError, save_entry
-from tracker.events.queries import EventFilters, filtered_events, with_list_details
+from tracker.events.queries import (
+    EventFilters,
+    filtered_events,
+    visible_events,
+    with_list_details,
+)
 from tracker.extensions import db
 from tracker.models import (
     Campaign,
@@ -48,9 +53,9 @@ def _events_for(filters: EventFilters) -> tuple[list[Event], int]:
 
 def _event_counts(column, *joins) -> dict[int, int]:
     """How many visible events each directory entry has, in one grouped query."""
-    statement = filtered_events(
-        EventFilters(), include_internal=can_see_internal()
-    ).with_only_columns(column, func.count(func.distinct(Event.id)))
+    statement = visible_events(can_see_internal()).with_only_columns(
+        column, func.count(func.distinct(Event.id))
+    )
     for target, condition in joins:
         statement = statement.join(target, condition)
     return dict(db.session.execute(statement.group_by(column)).all())
@@ -71,15 +76,14 @@ def list_organizations():
         .options(selectinload(Organization.parent))
         .order_by(Organization.kind, Organization.name)
     ).all()
-    counts = _event_counts(
-        EventOrganization.organization_id,
-        (EventOrganization, EventOrganization.event_id == Event.id),
-    )
-    team_counts = _event_counts(
-        Participation.organization_id, (Participation, Participation.event_id == Event.id)
-    )
-    for organization_id, count in team_counts.items():
-        counts[organization_id] = counts.get(organization_id, 0) + count
+    # A role or a team entry, as the organisation filter reads it; an event with both counts once.
+    links = union_all(
+        select(EventOrganization.event_id, EventOrganization.organization_id),
+        select(Participation.event_id, Participation.organization_id).where(
+            Participation.organization_id.is_not(None)
+        ),
+    ).subquery()
+    counts = _event_counts(links.c.organization_id, (links, links.c.event_id == Event.id))
     return render_template(
         "directory/organizations.html", organizations=organizations, counts=counts
     )
