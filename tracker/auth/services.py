@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.auth.audit import record_audit
+from tracker.auth.audit import diff_values, record_audit
 from tracker.auth.models import SignInFailure
 from tracker.db import now_utc
 from tracker.extensions import db
@@ -92,7 +92,7 @@ def update_user(
     if new_password:
         _check_password_rules(new_password)
         account.password_hash = generate_password_hash(new_password)
-    changes = _diff(before, _account_values(account))
+    changes = diff_values(before, _account_values(account))
     if new_password:
         changes["password"] = ["***", "***"]
     if changes:
@@ -117,10 +117,6 @@ def _account_values(account: User) -> dict:
         "organization": account.organization.name if account.organization else None,
         "is_enabled": account.is_enabled,
     }
-
-
-def _diff(before: dict, after: dict) -> dict:
-    return {key: [before[key], after[key]] for key in after if before.get(key) != after[key]}
 
 
 def authenticate(username: str, password: str) -> Optional[User]:

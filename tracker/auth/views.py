@@ -1,6 +1,6 @@
 """Sign-in and sign-out, the account page, and account administration for admins."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -138,9 +138,7 @@ def new_user():
 @admin_required
 def edit_user(user_id: int):
     """Change an account's role, organisation or state, or set a new password."""
-    account = db.session.get(User, user_id)
-    if account is None:
-        abort(404)
+    account = db.get_or_404(User, user_id)
     form = UserEditForm(obj=account)
     if form.validate_on_submit():
         try:

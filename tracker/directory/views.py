@@ -1,11 +1,11 @@
 """Directory pages: each lists its entries, and each entry lists its events."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from tracker.auth.permissions import can_see_internal
 from tracker.directory import blueprint
@@ -61,13 +61,6 @@ def _event_counts(column, *joins) -> dict[int, int]:
     return dict(db.session.execute(statement.group_by(column)).all())
 
 
-def _get_or_404(model, entry_id: int):
-    entry = db.session.get(model, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 @blueprint.route("/organizations/")
 def list_organizations():
     """Organisations grouped by kind, with their number of events."""
@@ -92,7 +85,7 @@ def list_organizations():
 @blueprint.route("/organizations/<int:organization_id>")
 def show_organization(organization_id: int):
     """One organisation: its place in the hierarchy, roles and events."""
-    organization = _get_or_404(Organization, organization_id)
+    organization = db.get_or_404(Organization, organization_id)
     events, total = _events_for(EventFilters(organization_ids=[organization.id]))
     from tracker.stats.queries import organization_activity_by_month
 
@@ -116,7 +109,7 @@ def list_locations():
 @blueprint.route("/locations/<int:location_id>")
 def show_location(location_id: int):
     """One location and the events that stop there."""
-    location = _get_or_404(Location, location_id)
+    location = db.get_or_404(Location, location_id)
     events, total = _events_for(EventFilters(location_ids=[location.id]))
     return render_template("directory/location.html", location=location, events=events, total=total)
 
@@ -132,7 +125,7 @@ def list_categories():
 @blueprint.route("/categories/<int:category_id>")
 def show_category(category_id: int):
     """One category and its events."""
-    category = _get_or_404(Category, category_id)
+    category = db.get_or_404(Category, category_id)
     events, total = _events_for(EventFilters(category_ids=[category.id]))
     return render_template("directory/category.html", category=category, events=events, total=total)
 
@@ -150,7 +143,7 @@ def list_campaigns():
 @blueprint.route("/campaigns/<int:campaign_id>")
 def show_campaign(campaign_id: int):
     """One campaign and its events."""
-    campaign = _get_or_404(Campaign, campaign_id)
+    campaign = db.get_or_404(Campaign, campaign_id)
     events, total = _events_for(EventFilters(campaign_ids=[campaign.id]))
     return render_template("directory/campaign.html", campaign=campaign, events=events, total=total)
 
@@ -169,12 +162,12 @@ def list_people():
 @login_required
 def show_person(person_id: int):
     """One person and the activities they took part in (coordinators only)."""
-    person = _get_or_404(Person, person_id)
+    person = db.get_or_404(Person, person_id)
     participations = db.session.scalars(
         select(Participation)
         .where(Participation.person_id == person.id)
-        .options(selectinload(Participation.event))
         .join(Event)
+        .options(contains_eager(Participation.event))
         .order_by(Event.starts_at.desc())
     ).all()
     return render_template(
@@ -239,7 +232,7 @@ def _entry_form(kind: str, entry_id: int | None = None):
     model, form_class, show_endpoint, id_argument, list_endpoint, new_heading, edit_heading = (
         DIRECTORY_FORMS[kind]
     )
-    entry = _get_or_404(model, entry_id) if entry_id is not None else None
+    entry = db.get_or_404(model, entry_id) if entry_id is not None else None
     form = form_class(editing=entry)
     if form.validate_on_submit():
         try:
