@@ -9,10 +9,11 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import Organization, _in
 
-USER_ROLES = ("admin", "coordinator")
+USER_ROLES = tuple(labels.USER_ROLE_LABELS)
 
 
 class User(UserMixin, Base):

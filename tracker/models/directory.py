@@ -8,22 +8,14 @@ from typing import TYPE_CHECKING, Optional
 from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 
 if TYPE_CHECKING:
     from tracker.models.accounts import User
     from tracker.models.events import Event, EventOrganization, Participation
 
-ORGANIZATION_KINDS = (
-    "party_committee",
-    "party_branch",
-    "community",
-    "government",
-    "enterprise",
-    "school",
-    "financial",
-    "social",
-)
+ORGANIZATION_KINDS = tuple(labels.ORGANIZATION_KIND_LABELS)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
 
@@ -39,10 +40,11 @@ if TYPE_CHECKING:
     from tracker.models.accounts import User
     from tracker.models.directory import Campaign, Category, Location, Organization, Person
 
-EVENT_STATUSES = ("tentative", "confirmed", "cancelled")
-EVENT_VISIBILITIES = ("public", "internal")
-ORGANIZATION_ROLES = ("host", "co_organizer", "organizer", "participant", "exhibitor", "team")
-PARTICIPATION_ROLES = ("participant", "volunteer", "speaker", "judge", "guest")
+# The codes stored; their order is that of the CHECK constraints in the migrations.
+EVENT_STATUSES = tuple(labels.EVENT_STATUS_LABELS)
+EVENT_VISIBILITIES = tuple(labels.EVENT_VISIBILITY_LABELS)
+ORGANIZATION_ROLES = tuple(labels.ORGANIZATION_ROLE_LABELS)
+PARTICIPATION_ROLES = tuple(labels.PARTICIPATION_ROLE_LABELS)
 # How an organisation's roles count in the statistics: 主办; 协办 or 承办; 参与, 参展 or 参赛队.
 HOSTED_ROLES = ("host",)
 CO_ORGANIZED_ROLES = ("co_organizer", "organizer")
