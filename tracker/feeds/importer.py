@@ -17,7 +17,6 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_request_context
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar.prop import vUnknown
@@ -38,6 +37,7 @@ from tracker.feeds.builder import (
     X_THEME,
 )
 from tracker.forms import strip_text
+from tracker.i18n import default_locale
 from tracker.models import (
     DEFAULT_TIMEZONE,
     ORGANIZATION_KINDS,
@@ -136,7 +136,7 @@ def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
     """
     if has_request_context():
         return _import_calendar(data, user)
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with default_locale():
         return _import_calendar(data, user)
 
 
