@@ -23,7 +23,7 @@ from icalendar.prop import vUnknown
 from sqlalchemy import select
 
 from tracker.auth.permissions import can_edit_event
-from tracker.directory.services import find_or_add_location
+from tracker.directory.services import find_or_add
 from tracker.extensions import db
 from tracker.feeds.builder import (
     PRODID,
@@ -594,62 +594,45 @@ def _check_permissions(events, user: Optional[User]) -> None:
 
 
 class _Lookups:
-    """Get-or-create of directory rows by name, within one import."""
+    """Get-or-create of directory rows by name, remembered within one import."""
 
     def __init__(self):
-        self.cache: dict[tuple, Any] = {}
+        self.memo: dict[tuple, Any] = {}
 
     def location(self, stop: StopData) -> Location:
-        key = ("location", stop.name)
-        if key not in self.cache:
-            self.cache[key] = find_or_add_location(**asdict(stop))
-        return self.cache[key]
+        details = asdict(stop)
+        name = details.pop("name")
+        return find_or_add(Location, {"name": name}, defaults=details, memo=self.memo)
 
     def organization(self, data: OrganizationData) -> Organization:
-        key = ("organization", data.name)
-        if key not in self.cache:
-            organization = db.session.scalar(
-                select(Organization).where(Organization.name == data.name)
-            )
-            if organization is None:
-                organization = Organization(
-                    name=data.name, kind=data.kind, short_name=data.short_name
-                )
-                db.session.add(organization)
-            self.cache[key] = organization
-        return self.cache[key]
+        return find_or_add(
+            Organization,
+            {"name": data.name},
+            defaults={"kind": data.kind, "short_name": data.short_name},
+            memo=self.memo,
+        )
 
     def category(self, data: dict[str, str]) -> Category:
-        key = ("category", data["name_zh"])
-        if key not in self.cache:
-            category = db.session.scalar(
-                select(Category).where(Category.name_zh == data["name_zh"])
-            )
-            if category is None and data["slug"]:
-                category = db.session.scalar(select(Category).where(Category.slug == data["slug"]))
-            if category is None:
-                slug = (
-                    data["slug"]
-                    or "imported-"
-                    + hashlib.sha1(data["name_zh"].encode(), usedforsecurity=False).hexdigest()[:10]
-                )
-                color = data["color"] if _is_color(data["color"]) else "#3b6ea5"
-                category = Category(
-                    slug=slug, name_zh=data["name_zh"], name_en=data["name_en"], color=color
-                )
-                db.session.add(category)
-            self.cache[key] = category
-        return self.cache[key]
+        """By Chinese name, else by slug; a new one gets a slug made from its name if none."""
+        slug = data["slug"]
+        return find_or_add(
+            Category,
+            {"name_zh": data["name_zh"]},
+            fallback={"slug": slug} if slug else None,
+            defaults={
+                "slug": slug
+                or "imported-"
+                + hashlib.sha1(data["name_zh"].encode(), usedforsecurity=False).hexdigest()[:10],
+                "name_en": data["name_en"],
+                "color": data["color"] if _is_color(data["color"]) else "#3b6ea5",
+            },
+            memo=self.memo,
+        )
 
     def campaign(self, data: dict[str, str]) -> Campaign:
-        key = ("campaign", data["name"])
-        if key not in self.cache:
-            campaign = db.session.scalar(select(Campaign).where(Campaign.name == data["name"]))
-            if campaign is None:
-                campaign = Campaign(name=data["name"], theme=data["theme"])
-                db.session.add(campaign)
-            self.cache[key] = campaign
-        return self.cache[key]
+        return find_or_add(
+            Campaign, {"name": data["name"]}, defaults={"theme": data["theme"]}, memo=self.memo
+        )
 
 
 def _is_color(value: str) -> bool:
