@@ -351,3 +351,17 @@ def test_import_edit_raises_sequence_once_and_keeps_uid(
     assert "艾默生获二等奖" in str(event["DESCRIPTION"])
     assert "协办：安监局" in str(event["DESCRIPTION"])
     assert event["LAST-MODIFIED"].dt >= contest["LAST-MODIFIED"].dt
+
+
+def test_until_in_zone_turns_a_utc_until_into_local_wall_time():
+    from tracker.recurrence import until_in_zone
+
+    rule = "FREQ=WEEKLY;UNTIL=20240630T155959Z;BYDAY=MO"
+    assert until_in_zone(rule, SHANGHAI) == "FREQ=WEEKLY;UNTIL=20240630T235959;BYDAY=MO"
+    assert until_in_zone(rule, UTC) == "FREQ=WEEKLY;UNTIL=20240630T155959;BYDAY=MO"
+    for unchanged in (
+        "FREQ=DAILY;UNTIL=20240630T235959",
+        "FREQ=DAILY;UNTIL=20240630",
+        "FREQ=DAILY",
+    ):
+        assert until_in_zone(unchanged, SHANGHAI) == unchanged

@@ -52,7 +52,7 @@ from tracker.models import (
     Stop,
     User,
 )
-from tracker.recurrence import is_valid_rule, parse_rule
+from tracker.recurrence import is_valid_rule, parse_rule, until_in_zone
 
 DEFAULT_MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_EVENTS = 20_000
@@ -426,15 +426,10 @@ def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: st
     rule = rules.to_ical().decode()
     parts = parse_rule(rule)
     until = parts.get("UNTIL")
-    if until:
-        if is_all_day or len(until) == 8:
-            stored = until[:8]
-        elif until.endswith("Z"):
-            moment = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            stored = moment.astimezone(zone).strftime("%Y%m%dT%H%M%S")
-        else:
-            stored = until
-        rule = rule.replace(f"UNTIL={until}", f"UNTIL={stored}")
+    if until and (is_all_day or len(until) == 8):
+        rule = rule.replace(f"UNTIL={until}", f"UNTIL={until[:8]}")
+    else:
+        rule = until_in_zone(rule, zone)
     if len(rule) > LIMITS["rule"] or not is_valid_rule(rule):
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=rule[:80]))
     if component.get("EXDATE") is not None or component.get("RDATE") is not None:
