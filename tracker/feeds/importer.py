@@ -21,9 +21,13 @@ from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar.prop import vUnknown
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from tracker.auth.audit import record_audit
 from tracker.auth.permissions import can_edit_event
 from tracker.directory.services import find_or_add
+from tracker.events.queries import with_list_details
+from tracker.events.services import OrganizationRow, apply_organizations
 from tracker.extensions import db
 from tracker.feeds.builder import (
     PRODID,
@@ -42,7 +46,6 @@ from tracker.models import (
     DEFAULT_TIMEZONE,
     ORGANIZATION_KINDS,
     ORGANIZATION_ROLES,
-    AuditEntry,
     Campaign,
     Category,
     Event,
@@ -148,11 +151,13 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
             existing = _existing_events([event.uid for event in events])
         _check_permissions(existing.values(), user)
         lookups = _Lookups()
+        imported: list[tuple[Event, str]] = []
         with db.session.no_autoflush:
             for data_event in events:
                 event = existing.get(data_event.uid)
                 if event is None:
-                    _create_event(data_event, user, lookups)
+                    event = _create_event(data_event, user, lookups)
+                    imported.append((event, _("从 iCalendar 文件导入（新建）")))
                     result.created += 1
                 elif data_event.sequence < (event.sequence or 0):
                     result.unchanged += 1
@@ -164,10 +169,14 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
                             theirs=data_event.sequence,
                         )
                     )
-                elif _update_event(event, data_event, user, lookups):
+                elif _update_event(event, data_event, lookups):
+                    imported.append((event, _("从 iCalendar 文件导入（更新）")))
                     result.updated += 1
                 else:
                     result.unchanged += 1
+        db.session.flush()  # one flush for the whole file; new events get their ids
+        for event, summary in imported:
+            _audit(event, user, summary)
         db.session.commit()
     except ImportRefused:
         db.session.rollback()
@@ -562,10 +571,14 @@ def _format_size(size: int) -> str:
 
 
 def _existing_events(uids: list[str]) -> dict[str, Event]:
+    """The events of these UIDs with the rows an update compares and the flush recounts."""
     found: dict[str, Event] = {}
     for start in range(0, len(uids), 500):
         chunk = uids[start : start + 500]
-        for event in db.session.scalars(select(Event).where(Event.uid.in_(chunk))):
+        statement = with_list_details(select(Event).where(Event.uid.in_(chunk))).options(
+            selectinload(Event.participations)
+        )
+        for event in db.session.scalars(statement):
             found[event.uid] = event
     return found
 
@@ -675,18 +688,15 @@ def _create_event(data: EventData, user: Optional[User], lookups: _Lookups) -> E
             )
         )
     db.session.add(event)
-    db.session.flush()
-    _audit(event, user, "import", _("从 iCalendar 文件导入（新建）"))
     return event
 
 
-def _update_event(event: Event, data: EventData, user: Optional[User], lookups: _Lookups) -> bool:
+def _update_event(event: Event, data: EventData, lookups: _Lookups) -> bool:
     """Apply the file's version; True when anything a subscriber sees changed.
 
-    The model raises SEQUENCE once per flush with changes; replacing organisation rows needs
-    two flushes (unique role per organisation), so the sequence is set once at the end.
+    The flush after the whole file raises SEQUENCE by one for each changed event (the model's
+    listener), so the sequence is set one below the file's when the file's is ahead.
     """
-    original_sequence = event.sequence or 0
     changed = False
     for name in _SCALAR_FIELDS:
         if name == "recurrence_rule" and _same_rule(event.recurrence_rule, data.recurrence_rule):
@@ -712,25 +722,17 @@ def _update_event(event: Event, data: EventData, user: Optional[User], lookups: 
                 event.stops.append(Stop(location=location, position=position))
         del event.stops[len(locations) :]
     wanted = [
-        (lookups.organization(item), item.role, item.headcount) for item in data.organizations
+        OrganizationRow(lookups.organization(item), item.role, item.headcount)
+        for item in data.organizations
     ]
-    current = [(link.organization, link.role, link.headcount) for link in event.organization_links]
-    if wanted != current:
+    if [(row.organization, row.role, row.headcount) for row in wanted] != [
+        (link.organization, link.role, link.headcount) for link in event.organization_links
+    ]:
         changed = True
-        event.organization_links.clear()
-        db.session.flush()
-        for position, (organization, role, headcount) in enumerate(wanted):
-            event.organization_links.append(
-                EventOrganization(
-                    organization=organization, role=role, headcount=headcount, position=position
-                )
-            )
+        apply_organizations(event, wanted)
     if not changed:
         return False
-    db.session.flush()
-    event.sequence = max(original_sequence + 1, data.sequence)
-    db.session.flush()
-    _audit(event, user, "import", _("从 iCalendar 文件导入（更新）"))
+    event.sequence = max(event.sequence or 0, data.sequence - 1)
     return True
 
 
@@ -741,14 +743,7 @@ def _same_rule(stored: Optional[str], imported: Optional[str]) -> bool:
     return parse_rule(stored) == parse_rule(imported)
 
 
-def _audit(event: Event, user: Optional[User], action: str, summary: str) -> None:
-    db.session.add(
-        AuditEntry(
-            user_id=user.id if user is not None else None,
-            entity_type="event",
-            entity_id=event.id,
-            action=action,
-            summary=summary[:300],
-            changes={"uid": event.uid},
-        )
-    )
+def _audit(event: Event, user: Optional[User], summary: str) -> None:
+    entry = record_audit("import", event, user=user, summary=summary, changes={"uid": event.uid})
+    if user is None:
+        entry.user = None  # record_audit would name a signed-in user; the caller gave none
