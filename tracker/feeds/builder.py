@@ -39,7 +39,7 @@ from icalendar.parser import Contentline
 
 from tracker.feeds.queries import FeedEvent
 from tracker.labels import ORGANIZATION_ROLE_LABELS
-from tracker.models import DEFAULT_TIMEZONE
+from tracker.models import DEFAULT_TIMEZONE, Headcount
 from tracker.recurrence import parse_rule
 
 PRODID = "-//Activity Tracker//活动日历//ZH"
@@ -358,9 +358,11 @@ def _tracker_properties(event: FeedEvent, context: FeedContext) -> list[tuple[st
         properties.append((X_THEME, vText(event.theme)))
     if event.outcome:
         properties.append((X_OUTCOME, vText(event.outcome)))
-    headcount = event.reported_headcount
-    if headcount is not None:
-        properties.append((X_HEADCOUNT, context.shared(X_HEADCOUNT, str(headcount), {})))
+    if event.headcount is not None:
+        # The event's own reported figure, not the one derived from organisations or
+        # participants that DESCRIPTION shows: the importer stores this as the event's own.
+        own = Headcount(event.headcount, event.headcount_is_approximate)
+        properties.append((X_HEADCOUNT, context.shared(X_HEADCOUNT, str(own), {})))
     if event.category_slug:
         params = {
             "X-SLUG": event.category_slug,
