@@ -213,3 +213,23 @@ def test_post_without_csrf_token_creates_nothing(client, coordinator, db):
     response = client.post("/organizations/new", data={"name": "某单位", "kind": "school"})
     assert response.status_code == 400
     assert count(db, Organization) == 0
+
+
+def test_find_or_add_matches_then_falls_back_then_adds_once_per_batch(db, make_category):
+    from tracker.directory.services import find_or_add
+
+    existing = make_category(slug="party-day", name_zh="主题党日")
+    by_slug = find_or_add(
+        Category,
+        {"name_zh": "党日活动"},
+        fallback={"slug": "party-day"},
+        defaults={"name_en": "x", "color": "#000000"},
+    )
+    assert by_slug is existing and by_slug.name_zh == "主题党日"  # an entry keeps its details
+    memo = {}
+    with db.session.no_autoflush:
+        added = find_or_add(Campaign, {"name": "新专项"}, defaults={"theme": "甲"}, memo=memo)
+        again = find_or_add(Campaign, {"name": "新专项"}, defaults={"theme": "乙"}, memo=memo)
+    assert added is again and added in db.session.new and added.theme == "甲"
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Campaign)) == 1

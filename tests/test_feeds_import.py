@@ -351,3 +351,51 @@ def test_import_edit_raises_sequence_once_and_keeps_uid(
     assert "艾默生获二等奖" in str(event["DESCRIPTION"])
     assert "协办：安监局" in str(event["DESCRIPTION"])
     assert event["LAST-MODIFIED"].dt >= contest["LAST-MODIFIED"].dt
+
+
+def test_until_in_zone_turns_a_utc_until_into_local_wall_time():
+    from tracker.recurrence import until_in_zone
+
+    rule = "FREQ=WEEKLY;UNTIL=20240630T155959Z;BYDAY=MO"
+    assert until_in_zone(rule, SHANGHAI) == "FREQ=WEEKLY;UNTIL=20240630T235959;BYDAY=MO"
+    assert until_in_zone(rule, UTC) == "FREQ=WEEKLY;UNTIL=20240630T155959;BYDAY=MO"
+    for unchanged in (
+        "FREQ=DAILY;UNTIL=20240630T235959",
+        "FREQ=DAILY;UNTIL=20240630",
+        "FREQ=DAILY",
+    ):
+        assert until_in_zone(unchanged, SHANGHAI) == unchanged
+
+
+def test_reimporting_an_export_keeps_derived_headcounts_derived(
+    client, db, runner, tmp_path, make_event, make_organization, make_person
+):
+    """Headcounts counted from organisations or participants are shown in DESCRIPTION but
+    are not the event's own; importing the export back must not make them its own."""
+    union, safety = make_organization(name="总工会"), make_organization(name="安监局")
+    counted = make_event(title="组织人数", hosts=[union, safety])
+    counted.organization_links[0].headcount = 30
+    counted.organization_links[1].headcount = 12
+    make_event(title="点名人数", people=[make_person(), make_person()])
+    make_event(title="约数", headcount=100, headcount_is_approximate=True, hosts=[union])
+    make_event(title="准确", headcount=7)
+    db.session.commit()
+    export = client.get("/calendar.ics").data
+    described = {
+        str(event["SUMMARY"]): str(event["DESCRIPTION"])
+        for event in Calendar.from_ical(export).walk("VEVENT")
+    }
+    assert "人数：42" in described["组织人数"] and "人数：2" in described["点名人数"]
+    assert "人数：100+" in described["约数"] and "人数：7" in described["准确"]
+
+    def saved():
+        db.session.expire_all()
+        columns = (Event.sequence, Event.headcount, Event.headcount_is_approximate)
+        return {row[0]: tuple(row[1:]) for row in db.session.execute(select(Event.uid, *columns))}
+
+    before = saved()
+    path = tmp_path / "export.ics"
+    path.write_bytes(export)
+    result = runner.invoke(args=["ics", "import", str(path)])
+    assert "更新 0 项" in result.output and "未变 4 项" in result.output, result.output
+    assert saved() == before

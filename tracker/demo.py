@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from tracker.directory.services import find_or_add_location
+from tracker.directory.services import find_or_add
 from tracker.extensions import db
 from tracker.models import (
     DEFAULT_TIMEZONE,
@@ -357,7 +357,7 @@ def load_demo_data() -> int:
         organizations: dict[str, Organization] = {}
         for data in ORGANIZATIONS:
             organizations[data.name] = _organization(data, organizations)
-        locations = {data.name: find_or_add_location(**asdict(data)) for data in LOCATIONS}
+        locations = {data.name: _location(data) for data in LOCATIONS}
         created = 0
         for data in EVENTS:
             uid = demo_uid(data.key)
@@ -373,43 +373,35 @@ def load_demo_data() -> int:
 
 
 def _category(data: CategoryData) -> Category:
-    category = db.session.scalar(
-        select(Category).where(or_(Category.slug == data.slug, Category.name_zh == data.name_zh))
+    return find_or_add(
+        Category,
+        {"name_zh": data.name_zh},
+        fallback={"slug": data.slug},
+        defaults={"name_en": data.name_en, "color": data.color},
     )
-    if category is None:
-        category = Category(
-            slug=data.slug, name_zh=data.name_zh, name_en=data.name_en, color=data.color
-        )
-        db.session.add(category)
-    return category
 
 
 def _campaign(data: CampaignData) -> Campaign:
-    campaign = db.session.scalar(select(Campaign).where(Campaign.name == data.name))
-    if campaign is None:
-        campaign = Campaign(
-            name=data.name,
-            theme=data.theme,
-            starts_on=data.starts_on,
-            ends_on=data.ends_on,
-            description=data.description,
-        )
-        db.session.add(campaign)
-    return campaign
+    details = asdict(data)
+    return find_or_add(Campaign, {"name": details.pop("name")}, defaults=details)
 
 
 def _organization(data: OrganizationData, known: dict[str, Organization]) -> Organization:
-    organization = db.session.scalar(select(Organization).where(Organization.name == data.name))
-    if organization is None:
-        organization = Organization(
-            name=data.name,
-            short_name=data.short_name,
-            kind=data.kind,
-            parent=known[data.parent] if data.parent else None,
-            description=data.description,
-        )
-        db.session.add(organization)
-    return organization
+    return find_or_add(
+        Organization,
+        {"name": data.name},
+        defaults={
+            "short_name": data.short_name,
+            "kind": data.kind,
+            "parent": known[data.parent] if data.parent else None,
+            "description": data.description,
+        },
+    )
+
+
+def _location(data: LocationData) -> Location:
+    details = asdict(data)
+    return find_or_add(Location, {"name": details.pop("name")}, defaults=details)
 
 
 def _event(

@@ -1,9 +1,11 @@
 """Language choice (Chinese first, English second) and date formatting in the event's zone."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from flask import Flask, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, current_app, request, session
+from flask_babel import force_locale, format_date, format_datetime, get_locale
 
 from tracker.extensions import babel
 
@@ -21,9 +23,15 @@ def select_locale() -> str:
 
 
 def babel_languages() -> tuple[str, ...]:
-    from flask import current_app
-
     return tuple(current_app.config["LANGUAGES"])
+
+
+@contextmanager
+def default_locale() -> Iterator[None]:
+    """Translate in the site's default language (Chinese) whatever the request asked for:
+    for text that is not shown on a page (feeds, the command line)."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        yield
 
 
 def current_language() -> str:

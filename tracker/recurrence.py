@@ -1,4 +1,7 @@
-"""Recurrence rules (RFC 5545 RRULE) put into words."""
+"""Recurrence rules (RFC 5545 RRULE): parts, checks, UNTIL in local time, put into words."""
+
+import re
+from datetime import UTC, datetime, tzinfo
 
 from dateutil.rrule import rrulestr
 from flask_babel import gettext as _
@@ -23,6 +26,20 @@ def is_valid_rule(rule_text: str) -> bool:
     except (ValueError, TypeError):
         return False
     return "FREQ" in parse_rule(rule_text)
+
+
+_UTC_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6})Z")
+
+
+def until_in_zone(rule_text: str, zone: tzinfo) -> str:
+    """The rule with a UTC UNTIL (`…Z`) turned into wall time in `zone`, without the Z, as
+    rules are stored and expanded (naive, in the event's zone); other rules unchanged."""
+    match = _UTC_UNTIL.search(rule_text)
+    if not match:
+        return rule_text
+    until = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    local_until = until.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+    return rule_text.replace(match.group(0), f"UNTIL={local_until}")
 
 
 def describe_recurrence(rule_text: str | None) -> str:

@@ -4,7 +4,7 @@ One service saves any of them, owns the transaction and writes the audit entry.
 """
 
 from datetime import date
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,27 +12,37 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.auth.audit import diff_values, record_audit
 from tracker.extensions import db
-from tracker.models import Location, User
+from tracker.models import User
+
+Entry = TypeVar("Entry")
 
 
-def find_or_add_location(
-    name: str,
-    city: Optional[str] = None,
-    address: Optional[str] = None,
-    latitude: Optional[float] = None,
-    longitude: Optional[float] = None,
-) -> Location:
-    """The location with exactly this name, or a new one with these details (added, unsaved).
+def find_or_add(
+    model: type[Entry],
+    match: dict[str, Any],
+    *,
+    fallback: Optional[dict[str, Any]] = None,
+    defaults: Optional[dict[str, Any]] = None,
+    memo: Optional[dict[tuple, Any]] = None,
+) -> Entry:
+    """The entry whose columns equal `match`, else the one equal to `fallback` (when given),
+    else a new one with `defaults`, `fallback` and `match` (added to the session, unsaved).
 
-    Used where locations arrive by name in bulk (demo data, calendar imports); an existing
-    location keeps its own details."""
-    location = db.session.scalar(select(Location).where(Location.name == name))
-    if location is None:
-        location = Location(
-            name=name, city=city, address=address, latitude=latitude, longitude=longitude
-        )
-        db.session.add(location)
-    return location
+    Used where directory entries arrive by name in bulk (demo data, calendar imports); an
+    existing entry keeps its own details. `memo` remembers the answers of one batch by
+    (model, match), so an entry added earlier in it is found again without a flush."""
+    key = (model.__name__, *sorted(match.items()))
+    if memo is not None and key in memo:
+        return memo[key]
+    entry = db.session.scalar(select(model).filter_by(**match))
+    if entry is None and fallback:
+        entry = db.session.scalar(select(model).filter_by(**fallback))
+    if entry is None:
+        entry = model(**{**(defaults or {}), **(fallback or {}), **match})
+        db.session.add(entry)
+    if memo is not None:
+        memo[key] = entry
+    return entry
 
 
 class DirectoryError(ValueError):

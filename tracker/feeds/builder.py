@@ -39,7 +39,7 @@ from icalendar.parser import Contentline
 
 from tracker.feeds.queries import FeedEvent
 from tracker.labels import ORGANIZATION_ROLE_LABELS
-from tracker.models import DEFAULT_TIMEZONE
+from tracker.models import DEFAULT_TIMEZONE, Headcount
 from tracker.recurrence import parse_rule
 
 PRODID = "-//Activity Tracker//活动日历//ZH"
@@ -115,13 +115,13 @@ class FeedContext:
         self.event_url_prefix = (event_url or f"{self.base_url}/events/0")[:-1]
         host = urlsplit(self.base_url).hostname or "localhost"
         self.organizer_address = f"mailto:noreply@{host}"
-        self.stamp = vDatetime((now or datetime.now(UTC)).replace(microsecond=0))
+        self._shared_ids: set[int] = set()
+        self.stamp = self._share(vDatetime((now or datetime.now(UTC)).replace(microsecond=0)))
         self._organizers: dict[str, vCalAddress] = {}
         self._categories: dict[str, vCategory] = {}
         self._statuses = {code: vText(value) for code, value in STATUS_VALUES.items()}
         self._sequences: dict[int, vInt] = {}
         self._rules: dict[str, vRecur] = {}
-        self._shared_ids: set[int] = set()
         self._texts: dict[tuple, vText] = {}
         self._classes = {True: vText("PUBLIC"), False: vText("PRIVATE")}
         self.opaque = vText("OPAQUE")
@@ -155,7 +155,7 @@ class FeedContext:
 
     def is_shared(self, value) -> bool:
         """Whether the value is one this context hands to many events (see `writer`)."""
-        return value is self.stamp or id(value) in self._shared_ids
+        return id(value) in self._shared_ids
 
     def _share(self, value):
         self._shared_ids.add(id(value))
@@ -190,7 +190,6 @@ def build_calendar(
     events: Iterable[FeedEvent],
     name: str,
     context: FeedContext,
-    include_tracker_properties: bool = True,
     zones: Optional[set[str]] = None,
 ) -> FeedCalendar:
     """A VCALENDAR with METHOD:PUBLISH, names, refresh hints, zones and one VEVENT per event.
@@ -210,21 +209,19 @@ def build_calendar(
     calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH_INTERVAL)
     zones = set(zones or ())
     for event in events:
-        calendar.add_component(build_vevent(event, context, include_tracker_properties))
-        zones.add(event.timezone or DEFAULT_TIMEZONE)
-    for index, tzid in enumerate(sorted(zone or DEFAULT_TIMEZONE for zone in zones)):
+        calendar.add_component(build_vevent(event, context))
+        zones.add(event.timezone)
+    for index, tzid in enumerate(sorted({zone or DEFAULT_TIMEZONE for zone in zones})):
         component = vtimezone(tzid)
         if component is not None:
             calendar.subcomponents.insert(index, component)
     return calendar
 
 
-def build_vevent(
-    event: FeedEvent, context: FeedContext, include_tracker_properties: bool = True
-) -> VEvent:
+def build_vevent(event: FeedEvent, context: FeedContext) -> VEvent:
     """One event as an icalendar VEVENT component."""
     component = VEvent()
-    for name, value in vevent_properties(event, context, include_tracker_properties):
+    for name, value in vevent_properties(event, context):
         if name in component:
             existing = component[name]
             component[name] = (existing if isinstance(existing, list) else [existing]) + [value]
@@ -233,9 +230,7 @@ def build_vevent(
     return component
 
 
-def vevent_properties(
-    event: FeedEvent, context: FeedContext, include_tracker_properties: bool = True
-) -> list[tuple[str, object]]:
+def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str, object]]:
     """An event's properties as (name, icalendar value) pairs, in the order they are written.
 
     Never a person's name or contact, never an ATTENDEE.
@@ -260,8 +255,9 @@ def vevent_properties(
         properties.append(("RRULE", context.rule(export_rule(event))))
     if event.category_name:
         properties.append(("CATEGORIES", context.category(event.category_name)))
+    itinerary = " → ".join(stop.full_name for stop in event.stops)
     properties.append(("CLASS", context.classification(event.visibility)))
-    properties.append(("DESCRIPTION", vText(describe(event, context))))
+    properties.append(("DESCRIPTION", vText(describe(event, context, itinerary))))
     if event.stops:
         first = event.stops[0]
         if first.latitude is not None and first.longitude is not None:
@@ -270,14 +266,12 @@ def vevent_properties(
         ("LAST-MODIFIED", vDatetime(event.updated_at.astimezone(UTC).replace(microsecond=0)))
     )
     if event.stops:
-        location = " → ".join(stop.full_name for stop in event.stops)
-        properties.append(("LOCATION", context.shared("LOCATION", location, {})))
+        properties.append(("LOCATION", context.shared("LOCATION", itinerary, {})))
     properties.append(("ORGANIZER", context.organizer(organizer_name(event, context))))
     properties.append(("STATUS", context.status(event.status)))
     properties.append(("TRANSP", context.opaque))
     properties.append(("URL", context.event_url(event.id)))
-    if include_tracker_properties:
-        properties.extend(_tracker_properties(event, context))
+    properties.extend(_tracker_properties(event, context))
     return properties
 
 
@@ -327,8 +321,11 @@ def organizer_name(event: FeedEvent, context: FeedContext) -> str:
     return context.labels["site"]
 
 
-def describe(event: FeedEvent, context: FeedContext) -> str:
-    """DESCRIPTION: the event's own text, then organisers, headcount, theme and outcome."""
+def describe(event: FeedEvent, context: FeedContext, itinerary: str) -> str:
+    """DESCRIPTION: the event's own text, then organisers, headcount, theme and outcome.
+
+    `itinerary` is the stops' full names joined with arrows (LOCATION shows the same text).
+    """
     lines: list[str] = []
     by_role: dict[str, list[str]] = {}
     for link in event.organizations:
@@ -343,8 +340,7 @@ def describe(event: FeedEvent, context: FeedContext) -> str:
     if event.campaign_name:
         lines.append(f"{context.labels['campaign']}：{event.campaign_name}")
     if len(event.stops) > 1:
-        stops = " → ".join(stop.full_name for stop in event.stops)
-        lines.append(f"{context.labels['itinerary']}：{stops}")
+        lines.append(f"{context.labels['itinerary']}：{itinerary}")
     if event.outcome:
         lines.append(f"{context.labels['outcome']}：{event.outcome}")
     parts = [event.description.strip()] if event.description and event.description.strip() else []
@@ -362,9 +358,11 @@ def _tracker_properties(event: FeedEvent, context: FeedContext) -> list[tuple[st
         properties.append((X_THEME, vText(event.theme)))
     if event.outcome:
         properties.append((X_OUTCOME, vText(event.outcome)))
-    headcount = event.reported_headcount
-    if headcount is not None:
-        properties.append((X_HEADCOUNT, context.shared(X_HEADCOUNT, str(headcount), {})))
+    if event.headcount is not None:
+        # The event's own reported figure, not the one derived from organisations or
+        # participants that DESCRIPTION shows: the importer stores this as the event's own.
+        own = Headcount(event.headcount, event.headcount_is_approximate)
+        properties.append((X_HEADCOUNT, context.shared(X_HEADCOUNT, str(own), {})))
     if event.category_slug:
         params = {
             "X-SLUG": event.category_slug,

@@ -1,9 +1,7 @@
 """Command line: `flask --app wsgi ics import FILE`."""
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
 ics_group = AppGroup("ics", help="iCalendar 导入 / iCalendar import.")
 
@@ -17,9 +15,8 @@ def ics_import(path: str) -> None:
     with click.open_file(path, "rb") as source:
         data = source.read()
     try:
-        # No request to choose a language from: messages in the default one (Chinese).
-        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-            result = import_calendar(data)
+        # Outside a request import_calendar answers in the default language (Chinese).
+        result = import_calendar(data)
     except ImportRefused as refusal:
         raise click.ClickException("\n".join(refusal.messages)) from refusal
     click.echo(

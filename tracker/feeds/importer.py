@@ -17,14 +17,17 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_request_context
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar.prop import vUnknown
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from tracker.auth.audit import record_audit
 from tracker.auth.permissions import can_edit_event
-from tracker.directory.services import find_or_add_location
+from tracker.directory.services import find_or_add
+from tracker.events.queries import with_list_details
+from tracker.events.services import OrganizationRow, apply_organizations
 from tracker.extensions import db
 from tracker.feeds.builder import (
     PRODID,
@@ -38,11 +41,11 @@ from tracker.feeds.builder import (
     X_THEME,
 )
 from tracker.forms import strip_text
+from tracker.i18n import default_locale
 from tracker.models import (
     DEFAULT_TIMEZONE,
     ORGANIZATION_KINDS,
     ORGANIZATION_ROLES,
-    AuditEntry,
     Campaign,
     Category,
     Event,
@@ -52,7 +55,7 @@ from tracker.models import (
     Stop,
     User,
 )
-from tracker.recurrence import is_valid_rule, parse_rule
+from tracker.recurrence import is_valid_rule, parse_rule, until_in_zone
 
 DEFAULT_MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_EVENTS = 20_000
@@ -136,7 +139,7 @@ def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
     """
     if has_request_context():
         return _import_calendar(data, user)
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with default_locale():
         return _import_calendar(data, user)
 
 
@@ -148,11 +151,13 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
             existing = _existing_events([event.uid for event in events])
         _check_permissions(existing.values(), user)
         lookups = _Lookups()
+        imported: list[tuple[Event, str]] = []
         with db.session.no_autoflush:
             for data_event in events:
                 event = existing.get(data_event.uid)
                 if event is None:
-                    _create_event(data_event, user, lookups)
+                    event = _create_event(data_event, user, lookups)
+                    imported.append((event, _("从 iCalendar 文件导入（新建）")))
                     result.created += 1
                 elif data_event.sequence < (event.sequence or 0):
                     result.unchanged += 1
@@ -164,10 +169,14 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
                             theirs=data_event.sequence,
                         )
                     )
-                elif _update_event(event, data_event, user, lookups):
+                elif _update_event(event, data_event, lookups):
+                    imported.append((event, _("从 iCalendar 文件导入（更新）")))
                     result.updated += 1
                 else:
                     result.unchanged += 1
+        db.session.flush()  # one flush for the whole file; new events get their ids
+        for event, summary in imported:
+            _audit(event, user, summary)
         db.session.commit()
     except ImportRefused:
         db.session.rollback()
@@ -426,15 +435,10 @@ def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: st
     rule = rules.to_ical().decode()
     parts = parse_rule(rule)
     until = parts.get("UNTIL")
-    if until:
-        if is_all_day or len(until) == 8:
-            stored = until[:8]
-        elif until.endswith("Z"):
-            moment = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            stored = moment.astimezone(zone).strftime("%Y%m%dT%H%M%S")
-        else:
-            stored = until
-        rule = rule.replace(f"UNTIL={until}", f"UNTIL={stored}")
+    if until and (is_all_day or len(until) == 8):
+        rule = rule.replace(f"UNTIL={until}", f"UNTIL={until[:8]}")
+    else:
+        rule = until_in_zone(rule, zone)
     if len(rule) > LIMITS["rule"] or not is_valid_rule(rule):
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=rule[:80]))
     if component.get("EXDATE") is not None or component.get("RDATE") is not None:
@@ -567,10 +571,14 @@ def _format_size(size: int) -> str:
 
 
 def _existing_events(uids: list[str]) -> dict[str, Event]:
+    """The events of these UIDs with the rows an update compares and the flush recounts."""
     found: dict[str, Event] = {}
     for start in range(0, len(uids), 500):
         chunk = uids[start : start + 500]
-        for event in db.session.scalars(select(Event).where(Event.uid.in_(chunk))):
+        statement = with_list_details(select(Event).where(Event.uid.in_(chunk))).options(
+            selectinload(Event.participations)
+        )
+        for event in db.session.scalars(statement):
             found[event.uid] = event
     return found
 
@@ -594,62 +602,45 @@ def _check_permissions(events, user: Optional[User]) -> None:
 
 
 class _Lookups:
-    """Get-or-create of directory rows by name, within one import."""
+    """Get-or-create of directory rows by name, remembered within one import."""
 
     def __init__(self):
-        self.cache: dict[tuple, Any] = {}
+        self.memo: dict[tuple, Any] = {}
 
     def location(self, stop: StopData) -> Location:
-        key = ("location", stop.name)
-        if key not in self.cache:
-            self.cache[key] = find_or_add_location(**asdict(stop))
-        return self.cache[key]
+        details = asdict(stop)
+        name = details.pop("name")
+        return find_or_add(Location, {"name": name}, defaults=details, memo=self.memo)
 
     def organization(self, data: OrganizationData) -> Organization:
-        key = ("organization", data.name)
-        if key not in self.cache:
-            organization = db.session.scalar(
-                select(Organization).where(Organization.name == data.name)
-            )
-            if organization is None:
-                organization = Organization(
-                    name=data.name, kind=data.kind, short_name=data.short_name
-                )
-                db.session.add(organization)
-            self.cache[key] = organization
-        return self.cache[key]
+        return find_or_add(
+            Organization,
+            {"name": data.name},
+            defaults={"kind": data.kind, "short_name": data.short_name},
+            memo=self.memo,
+        )
 
     def category(self, data: dict[str, str]) -> Category:
-        key = ("category", data["name_zh"])
-        if key not in self.cache:
-            category = db.session.scalar(
-                select(Category).where(Category.name_zh == data["name_zh"])
-            )
-            if category is None and data["slug"]:
-                category = db.session.scalar(select(Category).where(Category.slug == data["slug"]))
-            if category is None:
-                slug = (
-                    data["slug"]
-                    or "imported-"
-                    + hashlib.sha1(data["name_zh"].encode(), usedforsecurity=False).hexdigest()[:10]
-                )
-                color = data["color"] if _is_color(data["color"]) else "#3b6ea5"
-                category = Category(
-                    slug=slug, name_zh=data["name_zh"], name_en=data["name_en"], color=color
-                )
-                db.session.add(category)
-            self.cache[key] = category
-        return self.cache[key]
+        """By Chinese name, else by slug; a new one gets a slug made from its name if none."""
+        slug = data["slug"]
+        return find_or_add(
+            Category,
+            {"name_zh": data["name_zh"]},
+            fallback={"slug": slug} if slug else None,
+            defaults={
+                "slug": slug
+                or "imported-"
+                + hashlib.sha1(data["name_zh"].encode(), usedforsecurity=False).hexdigest()[:10],
+                "name_en": data["name_en"],
+                "color": data["color"] if _is_color(data["color"]) else "#3b6ea5",
+            },
+            memo=self.memo,
+        )
 
     def campaign(self, data: dict[str, str]) -> Campaign:
-        key = ("campaign", data["name"])
-        if key not in self.cache:
-            campaign = db.session.scalar(select(Campaign).where(Campaign.name == data["name"]))
-            if campaign is None:
-                campaign = Campaign(name=data["name"], theme=data["theme"])
-                db.session.add(campaign)
-            self.cache[key] = campaign
-        return self.cache[key]
+        return find_or_add(
+            Campaign, {"name": data["name"]}, defaults={"theme": data["theme"]}, memo=self.memo
+        )
 
 
 def _is_color(value: str) -> bool:
@@ -697,18 +688,15 @@ def _create_event(data: EventData, user: Optional[User], lookups: _Lookups) -> E
             )
         )
     db.session.add(event)
-    db.session.flush()
-    _audit(event, user, "import", _("从 iCalendar 文件导入（新建）"))
     return event
 
 
-def _update_event(event: Event, data: EventData, user: Optional[User], lookups: _Lookups) -> bool:
+def _update_event(event: Event, data: EventData, lookups: _Lookups) -> bool:
     """Apply the file's version; True when anything a subscriber sees changed.
 
-    The model raises SEQUENCE once per flush with changes; replacing organisation rows needs
-    two flushes (unique role per organisation), so the sequence is set once at the end.
+    The flush after the whole file raises SEQUENCE by one for each changed event (the model's
+    listener), so the sequence is set one below the file's when the file's is ahead.
     """
-    original_sequence = event.sequence or 0
     changed = False
     for name in _SCALAR_FIELDS:
         if name == "recurrence_rule" and _same_rule(event.recurrence_rule, data.recurrence_rule):
@@ -734,25 +722,17 @@ def _update_event(event: Event, data: EventData, user: Optional[User], lookups: 
                 event.stops.append(Stop(location=location, position=position))
         del event.stops[len(locations) :]
     wanted = [
-        (lookups.organization(item), item.role, item.headcount) for item in data.organizations
+        OrganizationRow(lookups.organization(item), item.role, item.headcount)
+        for item in data.organizations
     ]
-    current = [(link.organization, link.role, link.headcount) for link in event.organization_links]
-    if wanted != current:
+    if [(row.organization, row.role, row.headcount) for row in wanted] != [
+        (link.organization, link.role, link.headcount) for link in event.organization_links
+    ]:
         changed = True
-        event.organization_links.clear()
-        db.session.flush()
-        for position, (organization, role, headcount) in enumerate(wanted):
-            event.organization_links.append(
-                EventOrganization(
-                    organization=organization, role=role, headcount=headcount, position=position
-                )
-            )
+        apply_organizations(event, wanted)
     if not changed:
         return False
-    db.session.flush()
-    event.sequence = max(original_sequence + 1, data.sequence)
-    db.session.flush()
-    _audit(event, user, "import", _("从 iCalendar 文件导入（更新）"))
+    event.sequence = max(event.sequence or 0, data.sequence - 1)
     return True
 
 
@@ -763,14 +743,7 @@ def _same_rule(stored: Optional[str], imported: Optional[str]) -> bool:
     return parse_rule(stored) == parse_rule(imported)
 
 
-def _audit(event: Event, user: Optional[User], action: str, summary: str) -> None:
-    db.session.add(
-        AuditEntry(
-            user_id=user.id if user is not None else None,
-            entity_type="event",
-            entity_id=event.id,
-            action=action,
-            summary=summary[:300],
-            changes={"uid": event.uid},
-        )
-    )
+def _audit(event: Event, user: Optional[User], summary: str) -> None:
+    entry = record_audit("import", event, user=user, summary=summary, changes={"uid": event.uid})
+    if user is None:
+        entry.user = None  # record_audit would name a signed-in user; the caller gave none

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Select, exists, or_, select, true
+from sqlalchemy import Select, or_, select, true
 
-from tracker.events.queries import EventFilters, filtered_events
+from tracker.events.queries import EventFilters, filtered_events, takes_part
 from tracker.extensions import db
 from tracker.models import (
     Campaign,
@@ -23,7 +23,6 @@ from tracker.models import (
     Headcount,
     Location,
     Organization,
-    Participation,
     Stop,
     headcount_by_rule,
 )
@@ -145,18 +144,7 @@ def private_feed_events(filters: EventFilters, user: User) -> Select:
     statement = filtered_events(filters, include_internal=True)
     if user.organization_id is None:
         return statement.where(Event.visibility == "public")
-    organization_id = user.organization_id
-    takes_part = or_(
-        exists().where(
-            (EventOrganization.event_id == Event.id)
-            & (EventOrganization.organization_id == organization_id)
-        ),
-        exists().where(
-            (Participation.event_id == Event.id)
-            & (Participation.organization_id == organization_id)
-        ),
-    )
-    return statement.where(or_(Event.visibility == "public", takes_part))
+    return statement.where(or_(Event.visibility == "public", takes_part([user.organization_id])))
 
 
 def _where(statement: Select):

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Optional
 
 from flask import current_app, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
@@ -21,6 +20,7 @@ from tracker.extensions import db
 from tracker.feeds.builder import FeedContext
 from tracker.feeds.queries import load_feed_events
 from tracker.feeds.writer import render_calendar
+from tracker.i18n import default_locale
 from tracker.models import Campaign, Category, FeedToken, Location, Organization, User
 
 
@@ -45,7 +45,7 @@ def feed_cache() -> BoundedCache:
 
 
 # Raise when the feed's shape changes, so caches and clients' ETags from before are dropped.
-FEED_FORMAT_VERSION = "1"
+FEED_FORMAT_VERSION = "2"
 MAX_TOKEN_NAME_LENGTH = 100
 TOKEN_USE_RECORDED_EVERY = timedelta(hours=1)
 
@@ -132,7 +132,7 @@ def rendered_feed(
         cached = cache.get(cache_key, etag) if cacheable else None
         if cached is not None:
             return cached
-        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        with default_locale():
             context = FeedContext(base_url, event_url=external_url("events.show_event", event_id=0))
             feed = render_calendar(load_feed_events(statement()), name(), context)
         entry = RenderedFeed(etag, last_modified, feed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Optional
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -30,7 +29,7 @@ from tracker.feeds.services import (
     webcal_url,
 )
 from tracker.models import DEFAULT_TIMEZONE, Campaign, Category, Event, Location, Organization
-from tracker.web import safe_next_url
+from tracker.web import content_disposition, safe_next_url
 
 CALENDAR_MIMETYPE = "text/calendar; charset=utf-8"
 
@@ -69,7 +68,7 @@ def _feed_response(
     else:
         response = Response(body().body, content_type=CALENDAR_MIMETYPE)
         if filename:
-            response.headers["Content-Disposition"] = _attachment(filename)
+            response.headers["Content-Disposition"] = content_disposition(filename, "event.ics")
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
@@ -118,11 +117,6 @@ def event_ics(event_id: int):
     )
 
 
-def _attachment(filename: str) -> str:
-    """Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    return f"attachment; filename=\"event.ics\"; filename*=UTF-8''{quote(filename)}"
-
-
 def _safe_filename(title: str) -> str:
     cleaned = "".join(" " if char in '\\/:*?"<>|\r\n\t' else char for char in title).strip()
     return cleaned[:80] or "event"
@@ -154,22 +148,18 @@ def subscribe():
         https = external_url("feeds.calendar", **filters.to_args())
         current = {"name": calendar_name(filters), "https": https, "webcal": webcal_url(https)}
     everything = external_url("feeds.calendar")
+    # (id, name) columns only; categories by their Chinese name, as the feeds name them.
     groups = [
-        (_("按类别"), "category", db.session.scalars(select(Category).order_by(Category.id))),
-        (
-            _("按组织"),
-            "organization",
-            db.session.scalars(select(Organization).order_by(Organization.name)),
-        ),
-        (_("按地点"), "location", db.session.scalars(select(Location).order_by(Location.name))),
-        (_("按专项活动"), "campaign", db.session.scalars(select(Campaign).order_by(Campaign.name))),
+        (_("按类别"), "category", Category.id, Category.name_zh, Category.id),
+        (_("按组织"), "organization", Organization.id, Organization.name, Organization.name),
+        (_("按地点"), "location", Location.id, Location.name, Location.name),
+        (_("按专项活动"), "campaign", Campaign.id, Campaign.name, Campaign.name),
     ]
     sections = []
-    for title, argument, items in groups:
+    for title, argument, key, name, order in groups:
         rows = []
-        for item in items:
-            https = external_url("feeds.calendar", **{argument: item.id})
-            label = item.name_zh if argument == "category" else item.name
+        for item_id, label in db.session.execute(select(key, name).order_by(order)):
+            https = external_url("feeds.calendar", **{argument: item_id})
             rows.append({"name": label, "https": https, "webcal": webcal_url(https)})
         sections.append({"title": title, "rows": rows})
     return render_template(

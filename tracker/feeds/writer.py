@@ -24,7 +24,6 @@ def render_calendar(
     events: Iterable[FeedEvent],
     name: str,
     context: FeedContext,
-    include_tracker_properties: bool = True,
 ) -> bytes:
     """The whole feed as bytes: head and zones by icalendar, then one VEVENT per event."""
     events = list(events)
@@ -34,21 +33,16 @@ def render_calendar(
     lines: list[bytes] = [head[: -len(END_CALENDAR)]]
     for event in events:
         lines.append(b"BEGIN:VEVENT\r\n")
-        for name_, value in vevent_properties(event, context, include_tracker_properties):
+        for name_, value in vevent_properties(event, context):
             cached = encoded.get(id(value))
             if cached is None:
                 cached = content_line(name_, value)
-                if _is_shared(value, context):
+                if context.is_shared(value):  # handed to many events: encode once per feed
                     encoded[id(value)] = cached
             lines.append(cached)
         lines.append(b"END:VEVENT\r\n")
     lines.append(END_CALENDAR)
     return b"".join(lines)
-
-
-def _is_shared(value, context: FeedContext) -> bool:
-    """Values the context hands out to many events are encoded once per feed."""
-    return context.is_shared(value)
 
 
 def content_line(name: str, value) -> bytes:
