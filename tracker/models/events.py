@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
+from tracker.recurrence import until_in_zone
 
 if TYPE_CHECKING:
     from tracker.models.accounts import User
@@ -258,18 +258,10 @@ class Event(Base):
         """The dateutil rule set anchored at the local start, or None for a single event."""
         if not self.recurrence_rule:
             return None
+        # Naive expansion in local wall time needs a UTC UNTIL in local time too.
         start = self.local_starts_at.replace(tzinfo=None)
-        return rrulestr(self._rule_in_local_time(), dtstart=start, forceset=True)
-
-    def _rule_in_local_time(self) -> str:
-        """The rule with a UTC UNTIL turned into local wall time, as naive expansion needs."""
-        rule = self.recurrence_rule or ""
-        match = re.search(r"UNTIL=(\d{8}T\d{6})Z", rule)
-        if not match:
-            return rule
-        until = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        local_until = until.astimezone(self.zone).strftime("%Y%m%dT%H%M%S")
-        return rule.replace(match.group(0), f"UNTIL={local_until}")
+        rule = until_in_zone(self.recurrence_rule, self.zone)
+        return rrulestr(rule, dtstart=start, forceset=True)
 
     def occurrences_between(self, window_start: datetime, window_end: datetime):
         """(start, end) UTC pairs of occurrences overlapping [window_start, window_end).
