@@ -3,6 +3,7 @@ the no-JavaScript row buttons, recurrence, optimistic locking, cancel and delete
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, update
@@ -749,3 +750,39 @@ def test_delete_without_csrf_token_is_refused(client, coordinator, db, make_even
     event = make_event(hosts=[coordinator.organization])
     assert client.post(f"/events/{event.id}/delete", data={"confirmed": "yes"}).status_code == 400
     assert count(db, Event) == 1
+
+
+# --- number of queries -----------------------------------------------------------------
+
+
+def statements_during(db, action) -> list[str]:
+    """The SQL statements `action` runs, starting from an empty session as a request does."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    db.session.expunge_all()
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_form_pages_query_a_fixed_number_of_times_whatever_the_number_of_people(
+    client, coordinator, db, make_event, make_person, make_organization
+):
+    paths = ("/events/new", f"/events/{make_event(hosts=[coordinator.organization]).id}/edit")
+
+    def page_queries() -> list[int]:
+        return [len(statements_during(db, partial(client.get, path))) for path in paths]
+
+    make_person(organization=make_organization())
+    few = page_queries()
+    for _ in range(10):
+        make_person(organization=make_organization())
+    assert page_queries() == few

@@ -75,7 +75,8 @@ class EntrySelectField(SelectField):
     """A select of directory entries by id.
 
     Choices load once per request (a form with ten team rows queries once); a tampered or
-    deleted id gets a Chinese message; the chosen entry is left in `.entry`.
+    deleted id gets a Chinese message; the chosen entry is left in `.entry`. `load_options`
+    (such as `selectinload(...)`) load with the choices what `describe` reads.
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class EntrySelectField(SelectField):
         model,
         describe: Callable[[Any], str] = lambda entry: entry.name,
         order_by=None,
+        load_options=(),
         blank=NOT_CHOSEN,
         not_found=NOT_FOUND,
         **kwargs,
@@ -101,6 +103,7 @@ class EntrySelectField(SelectField):
         self.model = model
         self.describe = describe
         self.order_by = order_by
+        self.load_options = tuple(load_options)
         self.blank = blank
         self.not_found = not_found
         self.entry = None
@@ -117,8 +120,10 @@ class EntrySelectField(SelectField):
                 request.entry_choices = {}
             cache = request.entry_choices
         if key not in cache:
-            statement = select(self.model).order_by(
-                self.order_by if self.order_by is not None else self.model.id
+            statement = (
+                select(self.model)
+                .options(*self.load_options)
+                .order_by(self.order_by if self.order_by is not None else self.model.id)
             )
             cache[key] = [
                 SelectChoice(str(entry.id), self.describe(entry))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -220,6 +221,7 @@ class ParticipationRowForm(Form):
         model=Person,
         describe=person_label,
         order_by=Person.name,
+        load_options=(selectinload(Person.organization),),
     )
     organization = EntrySelectField(
         _l("或参赛组织（队伍）"),
