@@ -786,3 +786,22 @@ def test_form_pages_query_a_fixed_number_of_times_whatever_the_number_of_people(
     for _ in range(10):
         make_person(organization=make_organization())
     assert page_queries() == few
+
+
+def test_submitted_rows_look_their_entries_up_in_one_query_per_kind(
+    client, coordinator, csrf_token, db, make_person, make_organization
+):
+    token = csrf_token("/events/new")
+
+    def selects_saving(rows: int) -> int:
+        data = event_form(csrf_token=token)
+        for index in range(rows):
+            data[f"participants-{index}-person"] = str(make_person().id)
+            data[f"organizations-{index}-organization"] = str(make_organization().id)
+            data[f"organizations-{index}-role"] = "host"
+        statements = statements_during(db, lambda: client.post("/events/new", data=data))
+        newest = db.session.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert (len(newest.participations), len(newest.organization_links)) == (rows, rows)
+        return sum(statement.lstrip().upper().startswith("SELECT") for statement in statements)
+
+    assert selects_saving(2) == selects_saving(12)
