@@ -805,3 +805,30 @@ def test_submitted_rows_look_their_entries_up_in_one_query_per_kind(
         return sum(statement.lstrip().upper().startswith("SELECT") for statement in statements)
 
     assert selects_saving(2) == selects_saving(12)
+
+
+def reads_after_last_write(statements: list[str]) -> list[str]:
+    verbs = [statement.lstrip().split(None, 1)[0].upper() for statement in statements]
+    last_write = max(index for index, verb in enumerate(verbs) if verb != "SELECT")
+    return statements[last_write + 1 :]
+
+
+def test_edit_and_cancel_do_not_reload_the_saved_event_for_their_message(
+    client, coordinator, csrf_token, db, make_event, make_location
+):
+    event = make_event(hosts=[coordinator.organization], stops=[make_location()])
+    event_id = event.id
+    data = edit_form_data(client, event)
+    token = csrf_token(f"/events/{event_id}/edit")
+    data.update(title="改过的标题", csrf_token=token)
+    responses = []
+
+    def post(path, form):
+        statements = statements_during(db, lambda: responses.append(client.post(path, data=form)))
+        return reads_after_last_write(statements)
+
+    assert post(f"/events/{event_id}/edit", data) == []
+    assert post(f"/events/{event_id}/cancel", {"csrf_token": token, "confirmed": "yes"}) == []
+    assert [response.status_code for response in responses] == [302, 302]
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "活动“改过的标题”已保存。" in page and "活动已取消" in page
