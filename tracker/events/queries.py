@@ -235,12 +235,11 @@ def with_list_details(statement: Select) -> Select:
         selectinload(Event.campaign),
         selectinload(Event.stops).selectinload(Stop.location),
         selectinload(Event.organization_links).selectinload(EventOrganization.organization),
-        selectinload(Event.participations),
     )
 
 
 def with_page_details(statement: Select) -> Select:
-    """Everything the event page shows."""
+    """Everything the event page shows: a list row's details, and who takes part."""
     return with_list_details(statement).options(
         selectinload(Event.participations).selectinload(Participation.organization),
         selectinload(Event.participations).selectinload(Participation.person),
