@@ -3,6 +3,7 @@ the no-JavaScript row buttons, recurrence, optimistic locking, cancel and delete
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, update
@@ -749,3 +750,85 @@ def test_delete_without_csrf_token_is_refused(client, coordinator, db, make_even
     event = make_event(hosts=[coordinator.organization])
     assert client.post(f"/events/{event.id}/delete", data={"confirmed": "yes"}).status_code == 400
     assert count(db, Event) == 1
+
+
+# --- number of queries -----------------------------------------------------------------
+
+
+def statements_during(db, action) -> list[str]:
+    """The SQL statements `action` runs, starting from an empty session as a request does."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    db.session.expunge_all()
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sqlalchemy_event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_form_pages_query_a_fixed_number_of_times_whatever_the_number_of_people(
+    client, coordinator, db, make_event, make_person, make_organization
+):
+    paths = ("/events/new", f"/events/{make_event(hosts=[coordinator.organization]).id}/edit")
+
+    def page_queries() -> list[int]:
+        return [len(statements_during(db, partial(client.get, path))) for path in paths]
+
+    make_person(organization=make_organization())
+    few = page_queries()
+    for _ in range(10):
+        make_person(organization=make_organization())
+    assert page_queries() == few
+
+
+def test_submitted_rows_look_their_entries_up_in_one_query_per_kind(
+    client, coordinator, csrf_token, db, make_person, make_organization
+):
+    token = csrf_token("/events/new")
+
+    def selects_saving(rows: int) -> int:
+        data = event_form(csrf_token=token)
+        for index in range(rows):
+            data[f"participants-{index}-person"] = str(make_person().id)
+            data[f"organizations-{index}-organization"] = str(make_organization().id)
+            data[f"organizations-{index}-role"] = "host"
+        statements = statements_during(db, lambda: client.post("/events/new", data=data))
+        newest = db.session.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert (len(newest.participations), len(newest.organization_links)) == (rows, rows)
+        return sum(statement.lstrip().upper().startswith("SELECT") for statement in statements)
+
+    assert selects_saving(2) == selects_saving(12)
+
+
+def reads_after_last_write(statements: list[str]) -> list[str]:
+    verbs = [statement.lstrip().split(None, 1)[0].upper() for statement in statements]
+    last_write = max(index for index, verb in enumerate(verbs) if verb != "SELECT")
+    return statements[last_write + 1 :]
+
+
+def test_edit_and_cancel_do_not_reload_the_saved_event_for_their_message(
+    client, coordinator, csrf_token, db, make_event, make_location
+):
+    event = make_event(hosts=[coordinator.organization], stops=[make_location()])
+    event_id = event.id
+    data = edit_form_data(client, event)
+    token = csrf_token(f"/events/{event_id}/edit")
+    data.update(title="改过的标题", csrf_token=token)
+    responses = []
+
+    def post(path, form):
+        statements = statements_during(db, lambda: responses.append(client.post(path, data=form)))
+        return reads_after_last_write(statements)
+
+    assert post(f"/events/{event_id}/edit", data) == []
+    assert post(f"/events/{event_id}/cancel", {"csrf_token": token, "confirmed": "yes"}) == []
+    assert [response.status_code for response in responses] == [302, 302]
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "活动“改过的标题”已保存。" in page and "活动已取消" in page

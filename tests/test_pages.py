@@ -37,6 +37,24 @@ def test_home_shows_the_month_calendar_with_events_on_their_days(client, demo):
     assert "month=2019-07" in html
 
 
+@pytest.mark.parametrize("path", ["/?month=2019-06", "/", "/events/"])
+def test_calendar_and_list_pages_do_not_load_who_takes_part(client, demo, path):
+    from sqlalchemy import event as sqlalchemy_event
+
+    statements = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    demo.session.expunge_all()
+    sqlalchemy_event.listen(demo.engine, "before_cursor_execute", record)
+    try:
+        page_text(client.get(path))
+    finally:
+        sqlalchemy_event.remove(demo.engine, "before_cursor_execute", record)
+    assert statements and not [text for text in statements if "FROM participations" in text]
+
+
 def test_multi_day_event_appears_on_every_day_it_covers(client, make_event):
     start = datetime(2019, 6, 10, 1, 0, tzinfo=UTC)
     make_event(title="三天培训班", starts_at=start, ends_at=start + timedelta(days=2, hours=8))

@@ -8,13 +8,14 @@ from typing import Any, Optional
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from wtforms import (
     DateField,
     SelectChoice,
     SelectField,
     TimeField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import (
     Length,
     StopValidation,
@@ -74,8 +75,10 @@ def code_select(label, codes: dict, default: Optional[str] = None, **kwargs) -> 
 class EntrySelectField(SelectField):
     """A select of directory entries by id.
 
-    Choices load once per request (a form with ten team rows queries once); a tampered or
-    deleted id gets a Chinese message; the chosen entry is left in `.entry`.
+    Choices load once per request (a form with ten team rows queries once), and so do the
+    entries submitted (thirty person rows look their people up in one query); a tampered or
+    deleted id gets a Chinese message; the chosen entry is left in `.entry`. `load_options`
+    (such as `selectinload(...)`) load with the choices what `describe` reads.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class EntrySelectField(SelectField):
         model,
         describe: Callable[[Any], str] = lambda entry: entry.name,
         order_by=None,
+        load_options=(),
         blank=NOT_CHOSEN,
         not_found=NOT_FOUND,
         **kwargs,
@@ -101,6 +105,7 @@ class EntrySelectField(SelectField):
         self.model = model
         self.describe = describe
         self.order_by = order_by
+        self.load_options = tuple(load_options)
         self.blank = blank
         self.not_found = not_found
         self.entry = None
@@ -109,16 +114,24 @@ class EntrySelectField(SelectField):
         """Accept an entry object (from `obj=`) as well as an id."""
         self.data = coerce_id(getattr(value, "id", value))
 
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        """Read the value, and note its id for the request's one lookup of this model."""
+        super().process(formdata, data, extra_filters)
+        if self.data is not None and self.data > 0:
+            self._lookups()[0].add(self.data)
+
+    def _lookups(self) -> tuple[set[int], dict[int, Any]]:
+        """This request's ids of the model: those its fields hold, and those looked up."""
+        return _request_cache("entry_lookups").setdefault(self.model, (set(), {}))
+
     def _load_choices(self) -> list[SelectChoice]:
         key = (self.model.__name__, self.describe, str(self.order_by))
-        cache = {}
-        if has_request_context():
-            if not hasattr(request, "entry_choices"):
-                request.entry_choices = {}
-            cache = request.entry_choices
+        cache = _request_cache("entry_choices")
         if key not in cache:
-            statement = select(self.model).order_by(
-                self.order_by if self.order_by is not None else self.model.id
+            statement = (
+                select(self.model)
+                .options(*self.load_options)
+                .order_by(self.order_by if self.order_by is not None else self.model.id)
             )
             cache[key] = [
                 SelectChoice(str(entry.id), self.describe(entry))
@@ -130,10 +143,33 @@ class EntrySelectField(SelectField):
         self.entry = None
         if self.data is None:
             return
-        entry = db.session.get(self.model, self.data) if self.data > 0 else None
+        wanted, found = self._lookups()
+        if self.data > 0 and self.data not in found:
+            missing = (wanted | {self.data}) - found.keys()
+            found.update((entry_id, _held_entry(self.model, entry_id)) for entry_id in missing)
+            unknown = [entry_id for entry_id in missing if found[entry_id] is None]
+            if unknown:
+                statement = select(self.model).where(self.model.id.in_(unknown))
+                found.update((entry.id, entry) for entry in db.session.scalars(statement))
+        entry = found.get(self.data)
         if entry is None:
             raise ValidationError(self.not_found)
         self.entry = entry
+
+
+def _held_entry(model, entry_id: int):
+    """The entry when the session already holds it loaded (`session.get` would not query)."""
+    entry = db.session.identity_map.get(db.session.identity_key(model, entry_id))
+    return entry if entry is not None and not inspect(entry).expired else None
+
+
+def _request_cache(name: str) -> dict:
+    """A dict kept for the rest of the current request (a fresh one outside requests)."""
+    if not has_request_context():
+        return {}
+    if not hasattr(request, name):
+        setattr(request, name, {})
+    return getattr(request, name)
 
 
 class BlankDateField(DateField):

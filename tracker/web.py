@@ -2,7 +2,7 @@
 
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -21,7 +21,6 @@ def init_app(app: Flask) -> None:
         local_datetime=local_datetime,
         describe_recurrence=describe_recurrence,
         url_with=url_with,
-        has_endpoint=has_endpoint,
     )
 
 
@@ -91,11 +90,6 @@ def safe_next_url(target: str | None) -> str | None:
     ):
         return target
     return None
-
-
-def has_endpoint(name: str) -> bool:
-    """Whether a view exists, so shared templates link only to features that are installed."""
-    return name in current_app.view_functions
 
 
 def content_disposition(filename: str, fallback: str) -> str:

@@ -23,10 +23,6 @@ class Occurrence:
     ends_at: datetime
 
     @property
-    def local_starts_at(self) -> datetime:
-        return self.starts_at.astimezone(self.event.zone)
-
-    @property
     def local_days(self) -> list[date]:
         """Every local day the occurrence covers (all-day ends are exclusive)."""
         zone = self.event.zone

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -220,6 +221,7 @@ class ParticipationRowForm(Form):
         model=Person,
         describe=person_label,
         order_by=Person.name,
+        load_options=(selectinload(Person.organization),),
     )
     organization = EntrySelectField(
         _l("或参赛组织（队伍）"),
@@ -458,8 +460,7 @@ class EventForm(FlaskForm):
                 ),
                 note=row.note.data,
             )
-            for row in (entry.form for entry in self.stops)
-            if not row.is_blank()
+            for row in _filled_rows(self.stops)
         ]
         organizations = [
             OrganizationRow(
@@ -468,8 +469,7 @@ class EventForm(FlaskForm):
                 headcount=row.headcount.data,
                 note=row.note.data,
             )
-            for row in (entry.form for entry in self.organizations)
-            if not row.is_blank()
+            for row in _filled_rows(self.organizations)
         ]
         participants = [
             ParticipationRow(
@@ -481,8 +481,7 @@ class EventForm(FlaskForm):
                 award=row.award.data,
                 rank=row.rank.data,
             )
-            for row in (entry.form for entry in self.participants)
-            if not row.is_blank()
+            for row in _filled_rows(self.participants)
         ]
         return EventInput(
             title=self.title.data,
@@ -511,6 +510,11 @@ class EventForm(FlaskForm):
         """The version the user loaded, or None when the hidden field was tampered with."""
         text = (self.version.data or "").strip()
         return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _filled_rows(rows: FieldList) -> list[Form]:
+    """The row forms of a list, without those left blank (they are dropped on save)."""
+    return [entry.form for entry in rows if not entry.form.is_blank()]
 
 
 def _known_timezones() -> set[str]:

@@ -47,16 +47,7 @@ class EventFilters:
 
     @property
     def is_empty(self) -> bool:
-        return not (
-            self.query
-            or self.category_ids
-            or self.organization_ids
-            or self.location_ids
-            or self.campaign_ids
-            or self.statuses
-            or self.date_from
-            or self.date_to
-        )
+        return not self.to_args()
 
     def key(self) -> tuple:
         """A hashable, order-independent identity of the filters, for caches."""
@@ -67,13 +58,8 @@ class EventFilters:
         args: dict[str, list[str]] = {}
         if self.query:
             args["q"] = [self.query]
-        for name, values in (
-            ("category", self.category_ids),
-            ("organization", self.organization_ids),
-            ("location", self.location_ids),
-            ("campaign", self.campaign_ids),
-            ("status", self.statuses),
-        ):
+        lists = [(name, getattr(self, attribute)) for name, attribute, *_ in _ID_FILTERS]
+        for name, values in [*lists, ("status", self.statuses)]:
             if values:
                 args[name] = [str(value) for value in values]
         if self.date_from:
@@ -235,12 +221,11 @@ def with_list_details(statement: Select) -> Select:
         selectinload(Event.campaign),
         selectinload(Event.stops).selectinload(Stop.location),
         selectinload(Event.organization_links).selectinload(EventOrganization.organization),
-        selectinload(Event.participations),
     )
 
 
 def with_page_details(statement: Select) -> Select:
-    """Everything the event page shows."""
+    """Everything the event page shows: a list row's details, and who takes part."""
     return with_list_details(statement).options(
         selectinload(Event.participations).selectinload(Participation.organization),
         selectinload(Event.participations).selectinload(Participation.person),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -160,11 +160,7 @@ def update_event(
             record_audit("edit", event, user=editor, changes=changes)
         db.session.commit()
     except StaleDataError as error:
-        db.session.rollback()
-        current = db.session.get(Event, event.id, populate_existing=True)
-        if current is None:
-            raise EventGone from error
-        raise EditConflict(current) from error
+        _raise_conflict(event, error)
     return event
 
 
@@ -197,11 +193,17 @@ def _commit_or_conflict(event: Event) -> None:
     try:
         db.session.commit()
     except StaleDataError as error:
-        db.session.rollback()
-        current = db.session.get(Event, event.id, populate_existing=True)
-        if current is None:
-            raise EventGone from error
-        raise EditConflict(current) from error
+        _raise_conflict(event, error)
+
+
+def _raise_conflict(event: Event, error: StaleDataError) -> NoReturn:
+    """After a save another one overtook: undo it, and raise EditConflict with what is saved
+    now, or EventGone when the event was deleted meanwhile."""
+    db.session.rollback()
+    current = db.session.get(Event, event.id, populate_existing=True)
+    if current is None:
+        raise EventGone from error
+    raise EditConflict(current) from error
 
 
 # --- applying the typed values ---------------------------------------------------------

@@ -169,8 +169,9 @@ def new_event():
         return _render_form(form)
     if not form.validate():
         return _render_form(form, status=422)
-    event = services.create_event(form.to_input(), _signed_in_user())
-    flash(_("活动“%(title)s”已保存。", title=event.title), "success")
+    values = form.to_input()
+    event = services.create_event(values, _signed_in_user())
+    flash(_("活动“%(title)s”已保存。", title=values.title), "success")
     return redirect(url_for("events.show_event", event_id=event.id))
 
 
@@ -205,8 +206,10 @@ def edit_event(event_id: int):
     except services.EventGone:
         flash(_("该活动已被删除，您的修改未保存。"), "error")
         return redirect(url_for("events.list_events"))
-    flash(_("活动“%(title)s”已保存。", title=event.title), "success")
-    return redirect(url_for("events.show_event", event_id=event.id))
+    # The commit expired the event: reloading it with its page options only for these two
+    # values would take several queries.
+    flash(_("活动“%(title)s”已保存。", title=values.title), "success")
+    return redirect(url_for("events.show_event", event_id=event_id))
 
 
 def _render_conflict(current: Event, values: services.EventInput):
@@ -248,7 +251,7 @@ def cancel_event(event_id: int):
         flash(_("活动已取消，订阅者会在日历中看到取消。"), "success")
     else:
         flash(_("该活动此前已取消。"), "info")
-    return redirect(url_for("events.show_event", event_id=event.id))
+    return redirect(url_for("events.show_event", event_id=event_id))
 
 
 @blueprint.route("/events/<int:event_id>/delete", methods=["POST"])
