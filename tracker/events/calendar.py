@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
 from tracker.models import DEFAULT_TIMEZONE, Event
+from tracker.models.events import last_local_day
 
 DISPLAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
@@ -26,11 +27,9 @@ class Occurrence:
     def local_days(self) -> list[date]:
         """Every local day the occurrence covers (all-day ends are exclusive)."""
         zone = self.event.zone
-        first = self.starts_at.astimezone(zone).date()
-        end = self.ends_at.astimezone(zone)
-        last = end.date()
-        if last > first and (self.event.is_all_day or end.time() == datetime.min.time()):
-            last -= timedelta(days=1)
+        start = self.starts_at.astimezone(zone)
+        first = start.date()
+        last = last_local_day(start, self.ends_at.astimezone(zone), self.event.is_all_day)
         return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 

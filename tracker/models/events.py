@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
@@ -193,12 +193,9 @@ class Event(Base):
         return self.ends_at.astimezone(self.zone)
 
     @property
-    def last_local_day(self):
+    def last_local_day(self) -> date:
         """The last calendar day the event covers (all-day ends are exclusive)."""
-        end = self.local_ends_at
-        if self.is_all_day or (end.time() == datetime.min.time() and end > self.local_starts_at):
-            return (end - timedelta(days=1)).date()
-        return end.date()
+        return last_local_day(self.local_starts_at, self.local_ends_at, self.is_all_day)
 
     @property
     def is_public(self) -> bool:
@@ -303,6 +300,15 @@ class Event(Base):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.title}>"
+
+
+def last_local_day(local_start: datetime, local_end: datetime, is_all_day: bool) -> date:
+    """The last calendar day from `local_start` to `local_end`: an all-day end, or any end at
+    midnight after the first day, is exclusive (the day before it is the last)."""
+    last = local_end.date()
+    if last > local_start.date() and (is_all_day or local_end.time() == datetime.min.time()):
+        return last - timedelta(days=1)
+    return last
 
 
 class Stop(Base):
