@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.auth.audit import diff_values, record_audit
+from tracker.audit import diff_values, record_audit
 from tracker.auth.models import SignInFailure
 from tracker.db import now_utc
 from tracker.extensions import db

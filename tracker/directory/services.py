@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracker.auth.audit import diff_values, record_audit
+from tracker.audit import diff_values, record_audit
 from tracker.extensions import db
 from tracker.models import User
 

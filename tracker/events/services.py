@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import labels
-from tracker.auth.audit import diff_values, record_audit
+from tracker.audit import diff_values, record_audit
 from tracker.extensions import db
 from tracker.models import (
     DEFAULT_TIMEZONE,

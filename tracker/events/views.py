@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker.auth.audit import history_of
+from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal
 from tracker.events import blueprint, services
 from tracker.events.calendar import month_grid, parse_month, recent_events, upcoming_occurrences

@@ -23,7 +23,7 @@ from icalendar.prop import vUnknown
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker.auth.audit import record_audit
+from tracker.audit import record_audit
 from tracker.auth.permissions import can_edit_event
 from tracker.directory.services import find_or_add
 from tracker.events.queries import with_list_details
