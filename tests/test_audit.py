@@ -78,7 +78,7 @@ def test_edit_records_each_changed_field_from_old_to_new(
             "start_date": "2019-06-15",
             "start_time": "09:00",
             "end_time": "11:00",
-            "headcount": "120",
+            "reported_headcount": "120",
             "organizations-0-organization": str(coordinator.organization_id),
             "organizations-0-role": "host",
             "organizations-1-organization": str(other.id),
@@ -90,7 +90,7 @@ def test_edit_records_each_changed_field_from_old_to_new(
     assert entry.action == "edit"
     assert entry.changes == {
         "title": ["旧标题", "新标题"],
-        "headcount": [None, 120],
+        "reported_headcount": [None, 120],
         "organizations": ["主办：总工会", "主办：总工会；主办：安监局"],
     }
 

@@ -1,9 +1,10 @@
 """The demo data set: every activity of the report with its facts, loadable twice."""
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker import demo
 from tracker.demo import load_demo_data
@@ -66,17 +67,15 @@ def test_demo_load_command_is_idempotent(db, runner):
 
 
 def test_failed_load_saves_nothing(db, monkeypatch):
-    broken = demo.EventData(
-        key="broken",
+    ends_before_it_starts = demo._demo_event(
+        "broken",
         title="坏数据",
-        category="no-such-category",
-        starts="2019-06-01 09:00",
-        ends="2019-06-01 10:00",
-        description="",
+        starts_at=datetime(2019, 6, 1, 10, tzinfo=UTC),
+        ends_at=datetime(2019, 6, 1, 9, tzinfo=UTC),
     )
-    monkeypatch.setattr(demo, "EVENTS", [*demo.EVENTS, broken])
+    monkeypatch.setattr(demo, "EVENTS", [*demo.EVENTS, ends_before_it_starts])
 
-    with pytest.raises(KeyError):
+    with pytest.raises(IntegrityError):
         load_demo_data()
 
     assert set(_row_counts().values()) == {0}
@@ -84,7 +83,7 @@ def test_failed_load_saves_nothing(db, monkeypatch):
 
 def test_demo_uids_are_stable_and_unique(loaded):
     uids = loaded.session.scalars(select(Event.uid)).all()
-    assert sorted(uids) == sorted(demo.demo_uid(data.key) for data in demo.EVENTS)
+    assert sorted(uids) == sorted(values.uid for values in demo.EVENTS)
     assert all(uid.endswith("@activity-tracker") for uid in uids)
     assert demo.demo_uid("contest-ankang-cup") == demo.demo_uid("contest-ankang-cup")
 
@@ -116,8 +115,8 @@ def test_jishan_party_day_visits_two_memorials_in_order_with_fifty_members(loade
     assert [stop.location.name for stop in event.stops] == ["广州辛亥革命纪念馆", "广州起义纪念馆"]
     assert [stop.position for stop in event.stops] == [0, 1]
     assert {stop.location.city for stop in event.stops} == {"广州"}
-    assert str(event.reported_headcount) == "50"
-    assert not event.reported_headcount.is_approximate
+    assert str(event.shown_headcount) == "50"
+    assert not event.shown_headcount.is_approximate
     assert event.theme == "不忘初心、牢记使命"
     assert event.category.slug == "party-day"
     assert [host.name for host in event.host_organizations] == ["鸡山社区党组织"]
@@ -126,7 +125,7 @@ def test_jishan_party_day_visits_two_memorials_in_order_with_fifty_members(loade
 def test_houhuan_study_tour_has_all_members_and_no_headcount(loaded):
     event = _event("后环社区党委参观学习")
 
-    assert event.reported_headcount is None
+    assert event.shown_headcount is None
     assert "全体党员" in event.description
     assert [(stop.location.name, stop.location.city) for stop in event.stops] == [
         ("周文雍、陈铁军烈士纪念馆", "开平")
@@ -167,9 +166,9 @@ def test_unnamed_contest_teams_are_marked_as_not_named_in_the_report(loaded):
 def test_bank_enterprise_fair_has_approximate_headcount_and_nine_exhibitors(loaded):
     event = _event('"双自联动"银企对接会')
 
-    assert event.headcount == 100
-    assert event.headcount_is_approximate
-    assert str(event.reported_headcount) == "100+"
+    assert event.reported_headcount == 100
+    assert event.reported_headcount_is_approximate
+    assert str(event.shown_headcount) == "100+"
     exhibitors = event.organizations_in_role("exhibitor")
     assert len(exhibitors) == 9
     assert all(o.kind == "financial" for o in exhibitors)
@@ -195,7 +194,7 @@ def test_safety_drill_belongs_to_the_safety_month_campaign(loaded):
     assert campaign.starts_on <= event.local_starts_at.date() <= campaign.ends_on
     assert [o.name for o in event.host_organizations] == ["安监局", "教育局", "总工会"]
     assert [o.name for o in event.organizations_in_role("participant")] == ["金峰学校"]
-    assert str(event.reported_headcount) == "100"
+    assert str(event.shown_headcount) == "100"
     for segment in ("地震逃生演练", "消防疏散演练", "急救知识"):
         assert segment in event.description
     assert [stop.location.name for stop in event.stops] == ["金峰学校"]

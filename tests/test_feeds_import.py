@@ -95,7 +95,7 @@ def test_upload_creates_events_keeping_zone_recurrence_cancellation_and_place(
     assert weekly.description == "Line one\nLine two"
     assert weekly.timezone == "Europe/Berlin"
     assert weekly.starts_at == datetime(2019, 3, 6, 8, tzinfo=UTC)
-    assert weekly.recurrence_rule == "FREQ=WEEKLY;UNTIL=20190403T090000"
+    assert weekly.recurrence_rule == "FREQ=WEEKLY;UNTIL=20190403T070000Z"
     starts = [
         start
         for start, _ in weekly.occurrences_between(
@@ -247,8 +247,8 @@ def _rich_data(db, make_event, make_organization, make_location, make_category):
         description="第一行\n第二行",
         theme="不忘初心、牢记使命",
         outcome="健帆获冠军",
-        headcount=100,
-        headcount_is_approximate=True,
+        reported_headcount=100,
+        reported_headcount_is_approximate=True,
         category=category,
         campaign=campaign,
         hosts=[union, safety],
@@ -377,8 +377,10 @@ def test_reimporting_an_export_keeps_derived_headcounts_derived(
     counted.organization_links[0].headcount = 30
     counted.organization_links[1].headcount = 12
     make_event(title="点名人数", people=[make_person(), make_person()])
-    make_event(title="约数", headcount=100, headcount_is_approximate=True, hosts=[union])
-    make_event(title="准确", headcount=7)
+    make_event(
+        title="约数", reported_headcount=100, reported_headcount_is_approximate=True, hosts=[union]
+    )
+    make_event(title="准确", reported_headcount=7)
     db.session.commit()
     export = client.get("/calendar.ics").data
     described = {
@@ -390,7 +392,11 @@ def test_reimporting_an_export_keeps_derived_headcounts_derived(
 
     def saved():
         db.session.expire_all()
-        columns = (Event.sequence, Event.headcount, Event.headcount_is_approximate)
+        columns = (
+            Event.sequence,
+            Event.reported_headcount,
+            Event.reported_headcount_is_approximate,
+        )
         return {row[0]: tuple(row[1:]) for row in db.session.execute(select(Event.uid, *columns))}
 
     before = saved()

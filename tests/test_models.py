@@ -18,7 +18,7 @@ def test_end_before_start_is_rejected_by_the_database(db):
 
 def test_negative_headcount_is_rejected(db, make_event):
     event = make_event()
-    event.headcount = -5
+    event.reported_headcount = -5
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()

@@ -207,8 +207,8 @@ def _generate(db, seed: int, events: int = 70, prefix: str = "") -> None:
             campaign=rng.choice([*campaigns, None, None]),
             status=rng.choice(["confirmed", "confirmed", "tentative", "cancelled"]),
             visibility=rng.choice(["public", "public", "internal"]),
-            headcount=headcount,
-            headcount_is_approximate=headcount is not None and rng.random() < 0.4,
+            reported_headcount=headcount,
+            reported_headcount_is_approximate=headcount is not None and rng.random() < 0.4,
             recurrence_rule=rng.choice(
                 [None] * 8 + ["FREQ=WEEKLY;COUNT=4", "FREQ=MONTHLY;BYMONTHDAY=1"]
             ),
@@ -282,7 +282,7 @@ def _in_scope(event: Event, scope, cancelled: bool = False) -> bool:
 def _figures(events: list[Event]) -> tuple:
     """(activities, participations, headcount text or None, hours) by brute force."""
     attended = [p for event in events for p in event.participations if p.attended]
-    headcounts = [event.reported_headcount for event in events if event.reported_headcount]
+    headcounts = [event.shown_headcount for event in events if event.shown_headcount]
     headcount = None
     if headcounts:
         total = sum(count.value for count in headcounts)
@@ -304,7 +304,7 @@ def _brute_force(db, scope) -> dict:
     expected["people"] = len(
         {p.person_id for e in events for p in e.participations if p.attended and p.person_id}
     )
-    expected["unknown"] = sum(1 for e in events if e.reported_headcount is None)
+    expected["unknown"] = sum(1 for e in events if e.shown_headcount is None)
     expected["cancelled"] = sum(1 for event in all_events if _in_scope(event, scope, True))
 
     def grouped(key) -> dict:
@@ -484,16 +484,16 @@ def test_filters_combine(app, db):
 def test_internal_events_count_for_coordinators_only(
     app, client, db, make_event, make_user, sign_in
 ):
-    make_event(title="公开", headcount=7, starts_at=datetime(2019, 5, 1, 2, tzinfo=UTC))
+    make_event(title="公开", reported_headcount=7, starts_at=datetime(2019, 5, 1, 2, tzinfo=UTC))
     make_event(
         title="内部",
-        headcount=30,
+        reported_headcount=30,
         visibility="internal",
         starts_at=datetime(2019, 5, 2, 2, tzinfo=UTC),
     )
     make_event(
         title="取消",
-        headcount=500,
+        reported_headcount=500,
         status="cancelled",
         starts_at=datetime(2019, 5, 3, 2, tzinfo=UTC),
     )

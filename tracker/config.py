@@ -18,6 +18,8 @@ class DefaultConfig:
     # Public base URL for links in feeds when requests arrive through a proxy; None: from request.
     PUBLIC_BASE_URL = None
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Largest iCalendar file the import accepts (upload or command line).
+    FEEDS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
     # Number of reverse proxies in front (nginx: 1); their X-Forwarded-* headers are then trusted,
     # so sign-in throttling sees the client's address and links use the public scheme and host.
     TRUSTED_PROXIES = 0

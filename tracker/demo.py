@@ -23,17 +23,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from tracker.directory.services import find_or_add
+from tracker.events.fields import (
+    EntryRef,
+    EventInput,
+    OrganizationRow,
+    ParticipationRow,
+    StopRow,
+)
+from tracker.events.services import EventBatch
 from tracker.extensions import db
 from tracker.models import (
     DEFAULT_TIMEZONE,
     Campaign,
     Category,
     Event,
-    EventOrganization,
     Location,
     Organization,
-    Participation,
-    Stop,
 )
 from tracker.models.events import UID_DOMAIN
 
@@ -75,47 +80,6 @@ class CampaignData:
     starts_on: date
     ends_on: date
     description: str
-
-
-@dataclass(frozen=True)
-class StopData:
-    location: str
-    note: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class TeamData:
-    """A contest team: an organisation taking part, with its award when it won one."""
-
-    organization: str
-    award: Optional[str] = None
-    rank: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class EventData:
-    """One activity; `starts` and `ends` are local Asia/Shanghai times ("2019-06-14 14:30")."""
-
-    key: str
-    title: str
-    category: str
-    starts: str
-    ends: str
-    description: str
-    theme: Optional[str] = None
-    campaign: Optional[str] = None
-    hosts: tuple[str, ...] = ()
-    co_organizers: tuple[str, ...] = ()
-    participants: tuple[str, ...] = ()
-    exhibitors: tuple[str, ...] = ()
-    teams: tuple[TeamData, ...] = ()
-    stops: tuple[StopData, ...] = ()
-    headcount: Optional[int] = None
-    headcount_is_approximate: bool = False
-    outcome: Optional[str] = None
-    recurrence_rule: Optional[str] = None
-    date_is_approximate: bool = True
-    notes: Optional[str] = APPROXIMATE_DATE_NOTE
 
 
 CATEGORIES = [
@@ -201,143 +165,63 @@ LOCATIONS = [
     LocationData("健帆生物科技集团", "珠海"),
 ]
 
-SAFETY_DRILL_SEGMENTS = "地震逃生演练、消防疏散演练、急救知识"
 
-EVENTS = [
-    EventData(
-        key="party-day-dangzhengban-branch-2",
-        title="党政办第二党支部主题党日",
-        category="party-day",
-        starts="2019-06-14 14:30",
-        ends="2019-06-14 17:00",
-        description="党政办第二党支部到苏兆征故居陈列馆开展主题党日活动。",
-        hosts=("党政办第二党支部",),
-        stops=(StopData("苏兆征故居陈列馆"),),
-    ),
-    EventData(
-        key="reading-jinding-health-centre",
-        title='"红色经典"读书分享会',
-        category="reading",
-        starts="2019-06-21 15:00",
-        ends="2019-06-21 17:00",
-        description="金鼎社区卫生服务中心党支部在会同书店举办“红色经典”读书分享会。",
-        hosts=("金鼎社区卫生服务中心党支部",),
-        stops=(StopData("会同书店"),),
-    ),
-    EventData(
-        key="visits-huazhou-party-members",
-        title="走访慰问困难党员和老党员",
-        category="visit",
-        starts="2019-07-01 08:30",
-        ends="2019-07-01 17:30",
-        description="建党98周年之际，扶贫办与派驻化州市扶贫工作组走访慰问化州市11个帮扶村的"
-        "困难党员和老党员。报道只点名高坡村，其余10个村为占位记录。",
-        theme="建党98周年 走访慰问困难党员和老党员",
-        hosts=("扶贫办", "派驻化州市扶贫工作组"),
-        stops=(
-            StopData("高坡村"),
-            *(StopData(name) for name in UNNAMED_VILLAGES),
-        ),
-        notes="日期为估计：报道只说在建党98周年（2019年7月1日）前后。",
-    ),
-    EventData(
-        key="party-day-jishan-community",
-        title="鸡山社区党组织主题教育党日",
-        category="party-day",
-        starts="2019-06-29 08:00",
-        ends="2019-06-29 18:00",
-        description="鸡山社区党组织50名党员赴广州，先后参观广州辛亥革命纪念馆和广州起义纪念馆。",
-        theme="不忘初心、牢记使命",
-        hosts=("鸡山社区党组织",),
-        stops=(
-            StopData("广州辛亥革命纪念馆"),
-            StopData("广州起义纪念馆"),
-        ),
-        headcount=50,
-    ),
-    EventData(
-        key="study-tour-houhuan-community",
-        title="后环社区党委参观学习",
-        category="study-tour",
-        starts="2019-07-05 08:00",
-        ends="2019-07-05 17:30",
-        description="后环社区党委组织全体党员到开平周文雍、陈铁军烈士纪念馆参观学习"
-        "（报道未给出人数）。",
-        hosts=("后环社区党委",),
-        stops=(StopData("周文雍、陈铁军烈士纪念馆"),),
-    ),
-    EventData(
-        key="finance-fair-shuangzi-liandong",
-        title='"双自联动"银企对接会',
-        category="finance",
-        starts="2019-06-26 14:00",
-        ends="2019-06-26 17:30",
-        description="高新区发展改革和财政金融局与横琴新区金融管理局在“港湾1号”科创园举办"
-        "“双自联动”银企对接会，100余名代表参加；9家金融机构设展位、作路演"
-        "（报道点名6家）。",
-        theme="双自联动",
-        hosts=("高新区发展改革和财政金融局", "横琴新区金融管理局"),
-        exhibitors=NAMED_EXHIBITORS + UNNAMED_EXHIBITORS,
-        stops=(StopData('"港湾1号"科创园'),),
-        headcount=100,
-        headcount_is_approximate=True,
-        outcome="多家企业与金融机构达成初步合作意向。",
-    ),
-    EventData(
-        key="safety-month-jinfeng-school",
-        title="安全生产宣传教育走进金峰学校",
-        category="safety",
-        campaign=SAFETY_MONTH,
-        starts="2019-06-12 09:00",
-        ends="2019-06-12 11:30",
-        description="安监局、教育局、总工会走进金峰学校开展安全生产宣传教育，100名学生参加。\n"
-        "活动环节：\n- 地震逃生演练\n- 消防疏散演练\n- 急救知识",
-        theme="防风险、除隐患、遏事故",
-        hosts=("安监局", "教育局", "总工会"),
-        participants=("金峰学校",),
-        stops=(StopData("金峰学校", note=SAFETY_DRILL_SEGMENTS),),
-        headcount=100,
-    ),
-    EventData(
-        key="contest-ankang-cup",
-        title='"安康杯"安全生产知识竞赛',
-        category="contest",
-        starts="2019-06-20 14:00",
-        ends="2019-06-20 17:30",
-        description="总工会、安监局主办，健帆生物科技集团、北京理工大学珠海学院协办。"
-        "来自企业和高校的10支参赛队经过五轮比拼决出名次（报道只点名获奖队伍）。",
-        hosts=("总工会", "安监局"),
-        co_organizers=("健帆生物科技集团", "北京理工大学珠海学院"),
-        teams=(
-            TeamData("健帆生物科技集团", award="冠军", rank=1),
-            TeamData("艾默生电气(珠海)有限公司", award="二等奖", rank=2),
-            TeamData("珠海藤佳能源", award="二等奖", rank=2),
-            *(TeamData(name) for name in UNNAMED_TEAMS),
-        ),
-        stops=(StopData("健帆生物科技集团"),),
-        outcome="健帆生物科技集团代表队获冠军；艾默生电气(珠海)有限公司、珠海藤佳能源代表队获二等奖。",
-    ),
-    EventData(
-        key="recurring-party-meeting",
-        title='"三会一课"支部党员大会',
-        category="meetings",
-        starts="2019-06-07 15:00",
-        ends="2019-06-07 16:30",
-        description="“三会一课”制度中的支部党员大会，每月第一个周五召开。",
-        recurrence_rule="FREQ=MONTHLY;BYDAY=1FR",
-        notes="例行工作，无结束日期。" + APPROXIMATE_DATE_NOTE,
-    ),
-    EventData(
-        key="recurring-grid-visits",
-        title="网格员每周走访",
-        category="grid",
-        starts="2019-06-05 09:00",
-        ends="2019-06-05 11:30",
-        description="网格员每周三上午走访网格内居民。",
-        recurrence_rule="FREQ=WEEKLY;BYDAY=WE",
-        notes="例行工作，无结束日期。" + APPROXIMATE_DATE_NOTE,
-    ),
-]
+def _local(local_time: str) -> datetime:
+    """'2019-06-14 14:30' in Asia/Shanghai as an aware UTC datetime."""
+    naive = datetime.fromisoformat(local_time)
+    return naive.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE)).astimezone(UTC)
+
+
+def _category_ref(slug: str) -> EntryRef:
+    return EntryRef(Category, {"slug": slug})
+
+
+def _stop(location: str, note: Optional[str] = None) -> StopRow:
+    return StopRow(location=EntryRef(Location, {"name": location}), note=note)
+
+
+def _team(organization: str, award: Optional[str] = None, rank: Optional[int] = None):
+    """A contest team: an organisation taking part, with its award when it won one."""
+    return ParticipationRow(
+        person=None,
+        organization=EntryRef(Organization, {"name": organization}),
+        award=award,
+        rank=rank,
+    )
+
+
+def _demo_event(
+    key: str,
+    *,
+    hosts: tuple[str, ...] = (),
+    co_organizers: tuple[str, ...] = (),
+    participants: tuple[str, ...] = (),
+    exhibitors: tuple[str, ...] = (),
+    teams: tuple[ParticipationRow, ...] = (),
+    stops: tuple[StopRow, ...] = (),
+    **values,
+) -> EventInput:
+    """One activity of the report; organisations' roles by name, dates flagged approximate
+    unless the values say otherwise."""
+    roles = (
+        ("host", hosts),
+        ("co_organizer", co_organizers),
+        ("participant", participants),
+        ("exhibitor", exhibitors),
+    )
+    organizations = [
+        OrganizationRow(EntryRef(Organization, {"name": name}), role)
+        for role, names in roles
+        for name in names
+    ]
+    values = {"date_is_approximate": True, "notes": APPROXIMATE_DATE_NOTE} | values
+    return EventInput(
+        uid=demo_uid(key),
+        organizations=organizations,
+        participants=list(teams),
+        stops=list(stops),
+        **values,
+    )
 
 
 def demo_uid(key: str) -> str:
@@ -345,27 +229,174 @@ def demo_uid(key: str) -> str:
     return f"{uuid.uuid5(UID_NAMESPACE, key)}@{UID_DOMAIN}"
 
 
+SAFETY_DRILL_SEGMENTS = "地震逃生演练、消防疏散演练、急救知识"
+
+EVENTS = [
+    _demo_event(
+        "party-day-dangzhengban-branch-2",
+        title="党政办第二党支部主题党日",
+        category=_category_ref("party-day"),
+        starts_at=_local("2019-06-14 14:30"),
+        ends_at=_local("2019-06-14 17:00"),
+        description="党政办第二党支部到苏兆征故居陈列馆开展主题党日活动。",
+        hosts=("党政办第二党支部",),
+        stops=(_stop("苏兆征故居陈列馆"),),
+    ),
+    _demo_event(
+        "reading-jinding-health-centre",
+        title='"红色经典"读书分享会',
+        category=_category_ref("reading"),
+        starts_at=_local("2019-06-21 15:00"),
+        ends_at=_local("2019-06-21 17:00"),
+        description="金鼎社区卫生服务中心党支部在会同书店举办“红色经典”读书分享会。",
+        hosts=("金鼎社区卫生服务中心党支部",),
+        stops=(_stop("会同书店"),),
+    ),
+    _demo_event(
+        "visits-huazhou-party-members",
+        title="走访慰问困难党员和老党员",
+        category=_category_ref("visit"),
+        starts_at=_local("2019-07-01 08:30"),
+        ends_at=_local("2019-07-01 17:30"),
+        description="建党98周年之际，扶贫办与派驻化州市扶贫工作组走访慰问化州市11个帮扶村的"
+        "困难党员和老党员。报道只点名高坡村，其余10个村为占位记录。",
+        theme="建党98周年 走访慰问困难党员和老党员",
+        hosts=("扶贫办", "派驻化州市扶贫工作组"),
+        stops=(
+            _stop("高坡村"),
+            *(_stop(name) for name in UNNAMED_VILLAGES),
+        ),
+        notes="日期为估计：报道只说在建党98周年（2019年7月1日）前后。",
+    ),
+    _demo_event(
+        "party-day-jishan-community",
+        title="鸡山社区党组织主题教育党日",
+        category=_category_ref("party-day"),
+        starts_at=_local("2019-06-29 08:00"),
+        ends_at=_local("2019-06-29 18:00"),
+        description="鸡山社区党组织50名党员赴广州，先后参观广州辛亥革命纪念馆和广州起义纪念馆。",
+        theme="不忘初心、牢记使命",
+        hosts=("鸡山社区党组织",),
+        stops=(
+            _stop("广州辛亥革命纪念馆"),
+            _stop("广州起义纪念馆"),
+        ),
+        reported_headcount=50,
+    ),
+    _demo_event(
+        "study-tour-houhuan-community",
+        title="后环社区党委参观学习",
+        category=_category_ref("study-tour"),
+        starts_at=_local("2019-07-05 08:00"),
+        ends_at=_local("2019-07-05 17:30"),
+        description="后环社区党委组织全体党员到开平周文雍、陈铁军烈士纪念馆参观学习"
+        "（报道未给出人数）。",
+        hosts=("后环社区党委",),
+        stops=(_stop("周文雍、陈铁军烈士纪念馆"),),
+    ),
+    _demo_event(
+        "finance-fair-shuangzi-liandong",
+        title='"双自联动"银企对接会',
+        category=_category_ref("finance"),
+        starts_at=_local("2019-06-26 14:00"),
+        ends_at=_local("2019-06-26 17:30"),
+        description="高新区发展改革和财政金融局与横琴新区金融管理局在“港湾1号”科创园举办"
+        "“双自联动”银企对接会，100余名代表参加；9家金融机构设展位、作路演"
+        "（报道点名6家）。",
+        theme="双自联动",
+        hosts=("高新区发展改革和财政金融局", "横琴新区金融管理局"),
+        exhibitors=NAMED_EXHIBITORS + UNNAMED_EXHIBITORS,
+        stops=(_stop('"港湾1号"科创园'),),
+        reported_headcount=100,
+        reported_headcount_is_approximate=True,
+        outcome="多家企业与金融机构达成初步合作意向。",
+    ),
+    _demo_event(
+        "safety-month-jinfeng-school",
+        title="安全生产宣传教育走进金峰学校",
+        category=_category_ref("safety"),
+        campaign=EntryRef(Campaign, {"name": SAFETY_MONTH}),
+        starts_at=_local("2019-06-12 09:00"),
+        ends_at=_local("2019-06-12 11:30"),
+        description="安监局、教育局、总工会走进金峰学校开展安全生产宣传教育，100名学生参加。\n"
+        "活动环节：\n- 地震逃生演练\n- 消防疏散演练\n- 急救知识",
+        theme="防风险、除隐患、遏事故",
+        hosts=("安监局", "教育局", "总工会"),
+        participants=("金峰学校",),
+        stops=(_stop("金峰学校", note=SAFETY_DRILL_SEGMENTS),),
+        reported_headcount=100,
+    ),
+    _demo_event(
+        "contest-ankang-cup",
+        title='"安康杯"安全生产知识竞赛',
+        category=_category_ref("contest"),
+        starts_at=_local("2019-06-20 14:00"),
+        ends_at=_local("2019-06-20 17:30"),
+        description="总工会、安监局主办，健帆生物科技集团、北京理工大学珠海学院协办。"
+        "来自企业和高校的10支参赛队经过五轮比拼决出名次（报道只点名获奖队伍）。",
+        hosts=("总工会", "安监局"),
+        co_organizers=("健帆生物科技集团", "北京理工大学珠海学院"),
+        teams=(
+            _team("健帆生物科技集团", award="冠军", rank=1),
+            _team("艾默生电气(珠海)有限公司", award="二等奖", rank=2),
+            _team("珠海藤佳能源", award="二等奖", rank=2),
+            *(_team(name) for name in UNNAMED_TEAMS),
+        ),
+        stops=(_stop("健帆生物科技集团"),),
+        outcome="健帆生物科技集团代表队获冠军；艾默生电气(珠海)有限公司、珠海藤佳能源代表队获二等奖。",
+    ),
+    _demo_event(
+        "recurring-party-meeting",
+        title='"三会一课"支部党员大会',
+        category=_category_ref("meetings"),
+        starts_at=_local("2019-06-07 15:00"),
+        ends_at=_local("2019-06-07 16:30"),
+        description="“三会一课”制度中的支部党员大会，每月第一个周五召开。",
+        recurrence_rule="FREQ=MONTHLY;BYDAY=1FR",
+        notes="例行工作，无结束日期。" + APPROXIMATE_DATE_NOTE,
+    ),
+    _demo_event(
+        "recurring-grid-visits",
+        title="网格员每周走访",
+        category=_category_ref("grid"),
+        starts_at=_local("2019-06-05 09:00"),
+        ends_at=_local("2019-06-05 11:30"),
+        description="网格员每周三上午走访网格内居民。",
+        recurrence_rule="FREQ=WEEKLY;BYDAY=WE",
+        notes="例行工作，无结束日期。" + APPROXIMATE_DATE_NOTE,
+    ),
+]
+
+
+DEMO_UIDS = [values.uid for values in EVENTS]
+
+
 def load_demo_data() -> int:
     """Load the report's activities in one transaction; return how many events were created.
 
-    Rows that already exist are left as they are, so a second run changes nothing.
+    Rows that already exist are left as they are, so a second run changes nothing. The events
+    are saved by the event services, as the form and the importer save theirs.
     """
     session = db.session
     try:
-        categories = {data.slug: _category(data) for data in CATEGORIES}
-        campaigns = {data.name: _campaign(data) for data in CAMPAIGNS}
+        for data in CATEGORIES:
+            _category(data)
+        for data in CAMPAIGNS:
+            _campaign(data)
         organizations: dict[str, Organization] = {}
         for data in ORGANIZATIONS:
             organizations[data.name] = _organization(data, organizations)
-        locations = {data.name: _location(data) for data in LOCATIONS}
+        for data in LOCATIONS:
+            _location(data)
+        session.flush()
+        known = set(session.scalars(select(Event.uid).where(Event.uid.in_(DEMO_UIDS))))
+        batch = EventBatch(None)
         created = 0
-        for data in EVENTS:
-            uid = demo_uid(data.key)
-            if session.scalar(select(Event.id).where(Event.uid == uid)) is not None:
-                continue
-            session.add(_event(data, uid, categories, campaigns, organizations, locations))
-            created += 1
-        session.commit()
+        for values in EVENTS:
+            if values.uid not in known:
+                batch.create(values)
+                created += 1
+        batch.commit()
     except Exception:
         session.rollback()
         raise
@@ -402,64 +433,3 @@ def _organization(data: OrganizationData, known: dict[str, Organization]) -> Org
 def _location(data: LocationData) -> Location:
     details = asdict(data)
     return find_or_add(Location, {"name": details.pop("name")}, defaults=details)
-
-
-def _event(
-    data: EventData,
-    uid: str,
-    categories: dict[str, Category],
-    campaigns: dict[str, Campaign],
-    organizations: dict[str, Organization],
-    locations: dict[str, Location],
-) -> Event:
-    event = Event(
-        uid=uid,
-        title=data.title,
-        description=data.description,
-        category=categories[data.category],
-        campaign=campaigns[data.campaign] if data.campaign else None,
-        theme=data.theme,
-        starts_at=_local_to_utc(data.starts),
-        ends_at=_local_to_utc(data.ends),
-        timezone=DEFAULT_TIMEZONE,
-        recurrence_rule=data.recurrence_rule,
-        status="confirmed",
-        visibility="public",
-        headcount=data.headcount,
-        headcount_is_approximate=data.headcount_is_approximate,
-        outcome=data.outcome,
-        notes=data.notes,
-        date_is_approximate=data.date_is_approximate,
-    )
-    for position, stop in enumerate(data.stops):
-        event.stops.append(
-            Stop(location=locations[stop.location], position=position, note=stop.note)
-        )
-    roles = (
-        ("host", data.hosts),
-        ("co_organizer", data.co_organizers),
-        ("participant", data.participants),
-        ("exhibitor", data.exhibitors),
-    )
-    links = [(role, name) for role, names in roles for name in names]
-    for position, (role, name) in enumerate(links):
-        event.organization_links.append(
-            EventOrganization(organization=organizations[name], role=role, position=position)
-        )
-    for position, team in enumerate(data.teams):
-        event.participations.append(
-            Participation(
-                organization=organizations[team.organization],
-                role="participant",
-                award=team.award,
-                rank=team.rank,
-                position=position,
-            )
-        )
-    return event
-
-
-def _local_to_utc(local_time: str) -> datetime:
-    """'2019-06-14 14:30' in Asia/Shanghai as an aware UTC datetime."""
-    naive = datetime.fromisoformat(local_time)
-    return naive.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE)).astimezone(UTC)

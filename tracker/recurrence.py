@@ -1,81 +1,151 @@
-"""Recurrence rules (RFC 5545 RRULE): parts, checks, UNTIL in local time, put into words."""
+"""Recurrence rules (RFC 5545 RRULE), read and written with icalendar's `vRecur`.
 
-import re
-from datetime import UTC, datetime, tzinfo
+A rule is stored as RFC 5545 wants it next to the event's DTSTART (§3.3.10): for an event
+with a time, UNTIL is a UTC date-time (`…Z`); for an all-day event it is a DATE. dateutil
+expands rules from a naive local start, so `until_in_zone` turns a UTC UNTIL into local wall
+time for the expansion only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Optional
 
 from dateutil.rrule import rrulestr
 from flask_babel import gettext as _
+from icalendar import vRecur
 
 from tracker.labels import WEEKDAY_LABELS
 
 
-def parse_rule(rule_text: str) -> dict[str, str]:
-    """The RRULE parts as a dict, e.g. {'FREQ': 'WEEKLY', 'BYDAY': 'MO,WE'}."""
-    parts = {}
-    for part in rule_text.removeprefix("RRULE:").split(";"):
-        if "=" in part:
-            key, value = part.split("=", 1)
-            parts[key.strip().upper()] = value.strip()
-    return parts
+def parse_rule(rule_text: str) -> vRecur:
+    """The rule's parts (values are lists, UNTIL a date or datetime); raises ValueError."""
+    return vRecur.from_ical(rule_text.removeprefix("RRULE:"))
 
 
-def is_valid_rule(rule_text: str) -> bool:
-    """Whether dateutil can expand the rule (used before storing one)."""
+def rule_text(rule: vRecur) -> str:
+    """The rule as RRULE value text, parts in RFC 5545's canonical order."""
+    return rule.to_ical().decode()
+
+
+def first(rule: vRecur, part: str):
+    """The first value of a part, or None."""
+    values = rule.get(part)
+    return values[0] if values else None
+
+
+def is_valid_rule(text: str) -> bool:
+    """Whether the rule parses, has a FREQ and dateutil can expand it."""
     try:
-        rrulestr(rule_text, ignoretz=True)
-    except (ValueError, TypeError):
+        rule = parse_rule(text)
+        rrulestr(until_in_zone(text, UTC), ignoretz=True)
+    except (ValueError, TypeError, KeyError):
         return False
-    return "FREQ" in parse_rule(rule_text)
+    return "FREQ" in rule
 
 
-_UTC_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6})Z")
+def end_of_series(last_day: date, zone: tzinfo) -> datetime:
+    """UNTIL for a timed series that ends on `last_day` (inclusive) in `zone`, in UTC."""
+    return datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
 
 
-def until_in_zone(rule_text: str, zone: tzinfo) -> str:
-    """The rule with a UTC UNTIL (`…Z`) turned into wall time in `zone`, without the Z, as
-    rules are stored and expanded (naive, in the event's zone); other rules unchanged."""
-    match = _UTC_UNTIL.search(rule_text)
-    if not match:
-        return rule_text
-    until = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-    local_until = until.astimezone(zone).strftime("%Y%m%dT%H%M%S")
-    return rule_text.replace(match.group(0), f"UNTIL={local_until}")
+def stored_rule(text: str, zone: tzinfo, is_all_day: bool) -> str:
+    """The rule in the form it is stored in: UNTIL in UTC next to a timed start, a DATE next to
+    an all-day one. A floating UNTIL is read as wall time in `zone`; a DATE UNTIL next to a
+    timed start as the end of that day there."""
+    rule = parse_rule(text)
+    until = first(rule, "UNTIL")
+    if until is None:
+        return rule_text(rule)
+    if is_all_day:
+        value = until.astimezone(zone).date() if _is_aware(until) else _day(until)
+    elif not isinstance(until, datetime):
+        value = end_of_series(until, zone)
+    elif until.tzinfo is None:
+        value = until.replace(tzinfo=zone).astimezone(UTC)
+    else:
+        value = until.astimezone(UTC)
+    rule["UNTIL"] = [value]
+    return rule_text(rule)
 
 
-def describe_recurrence(rule_text: str | None) -> str:
+def until_in_zone(text: str, zone: tzinfo) -> str:
+    """The rule with a UTC UNTIL turned into wall time in `zone`, as dateutil expands rules
+    from a naive local start; other rules unchanged."""
+    rule = parse_rule(text)
+    until = first(rule, "UNTIL")
+    if not _is_aware(until):
+        return rule_text(rule)
+    rule["UNTIL"] = [until.astimezone(zone).replace(tzinfo=None)]
+    return rule_text(rule)
+
+
+def has_end(text: str) -> bool:
+    """Whether the series ends (COUNT or UNTIL)."""
+    rule = parse_rule(text)
+    return "COUNT" in rule or "UNTIL" in rule
+
+
+def until_day(text: str, zone: tzinfo) -> Optional[date]:
+    """The last day of the series in `zone`, when the rule has an UNTIL."""
+    until = first(parse_rule(text), "UNTIL")
+    if until is None:
+        return None
+    return until.astimezone(zone).date() if _is_aware(until) else _day(until)
+
+
+def same_rule(one: Optional[str], other: Optional[str]) -> bool:
+    """Rules that differ only in the order or spelling of their parts are the same rule."""
+    if not one or not other:
+        return one == other
+    return parse_rule(one) == parse_rule(other)
+
+
+def _is_aware(value) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def _day(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def describe_recurrence(text: str | None, zone: tzinfo = UTC) -> str:
     """'每周（周一、周三）', '每2个月，共6次', 'Weekly (Mon), until 2019-12-31'…"""
-    if not rule_text:
+    if not text:
         return ""
-    parts = parse_rule(rule_text)
-    interval = int(parts.get("INTERVAL", "1") or 1)
-    frequency = parts.get("FREQ", "")
+    try:
+        rule = parse_rule(text)
+    except ValueError:
+        return text
+    interval = first(rule, "INTERVAL") or 1
     units = {
         "DAILY": (_("每天"), _("每%(n)s天")),
         "WEEKLY": (_("每周"), _("每%(n)s周")),
         "MONTHLY": (_("每月"), _("每%(n)s个月")),
         "YEARLY": (_("每年"), _("每%(n)s年")),
     }
+    frequency = first(rule, "FREQ")
     if frequency not in units:
-        return rule_text
+        return text
     single, plural = units[frequency]
-    text = single if interval == 1 else plural % {"n": interval}
+    words = single if interval == 1 else plural % {"n": interval}
     details = []
-    if parts.get("BYDAY"):
+    if rule.get("BYDAY"):
         days = [
-            str(WEEKDAY_LABELS.get(day[-2:], day)) if len(day) <= 2 else _describe_nth_weekday(day)
-            for day in parts["BYDAY"].split(",")
+            str(WEEKDAY_LABELS.get(day, day)) if len(day) <= 2 else _describe_nth_weekday(day)
+            for day in rule["BYDAY"]
         ]
         details.append(_("、").join(days))
-    if parts.get("BYMONTHDAY"):
-        details.append(_("%(days)s日") % {"days": parts["BYMONTHDAY"]})
+    if rule.get("BYMONTHDAY"):
+        days = ",".join(str(day) for day in rule["BYMONTHDAY"])
+        details.append(_("%(days)s日") % {"days": days})
     if details:
-        text += _("（%(details)s）") % {"details": _("；").join(details)}
-    if parts.get("COUNT"):
-        text += _("，共%(count)s次") % {"count": parts["COUNT"]}
-    elif parts.get("UNTIL"):
-        until = parts["UNTIL"][:8]
-        text += _("，至%(date)s") % {"date": f"{until[:4]}-{until[4:6]}-{until[6:8]}"}
-    return text
+        words += _("（%(details)s）") % {"details": _("；").join(details)}
+    if rule.get("COUNT"):
+        words += _("，共%(count)s次") % {"count": first(rule, "COUNT")}
+    elif rule.get("UNTIL"):
+        words += _("，至%(date)s") % {"date": until_day(text, zone).isoformat()}
+    return words
 
 
 def _describe_nth_weekday(day: str) -> str:

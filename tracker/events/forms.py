@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from icalendar import vRecur
 from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
@@ -26,11 +27,19 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
-from tracker.events.services import EventInput, OrganizationRow, ParticipationRow, StopRow
+from tracker.events.fields import (
+    SCALAR_FIELDS,
+    EntryRef,
+    EventInput,
+    OrganizationRow,
+    ParticipationRow,
+    StopRow,
+)
 from tracker.forms import (
     INVALID_CHOICE,
     INVALID_NUMBER,
@@ -56,7 +65,14 @@ from tracker.models import (
     Organization,
     Person,
 )
-from tracker.recurrence import is_valid_rule, parse_rule
+from tracker.recurrence import (
+    end_of_series,
+    first,
+    is_valid_rule,
+    parse_rule,
+    rule_text,
+    until_day,
+)
 
 MAX_HEADCOUNT = 1_000_000
 COMMON_TIMEZONES = (
@@ -356,8 +372,8 @@ class EventForm(FlaskForm):
 
     status = code_select(_l("状态"), labels.EVENT_STATUS_LABELS, default="confirmed")
     visibility = code_select(_l("公开范围"), labels.EVENT_VISIBILITY_LABELS, default="public")
-    headcount = _headcount_field(_l("报告人数"))
-    headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”）"))
+    reported_headcount = _headcount_field(_l("报告人数"))
+    reported_headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”）"))
     description = TextAreaField(_l("活动简介"), validators=[too_long(10000)], filters=TEXT_FILTERS)
     outcome = TextAreaField(_l("活动成果"), validators=[too_long(10000)], filters=TEXT_FILTERS)
     notes = TextAreaField(_l("备注（内部）"), validators=[too_long(10000)], filters=TEXT_FILTERS)
@@ -442,6 +458,7 @@ class EventForm(FlaskForm):
             count=self.repeat_count.data,
             first_day=self.start_date.data,
             zone=self.zone,
+            is_all_day=bool(self.all_day.data),
         )
 
     def to_input(self) -> EventInput:
@@ -450,9 +467,12 @@ class EventForm(FlaskForm):
         zone = self.zone
         stops = [
             StopRow(
-                location=row.location.entry,
-                new_location_name=row.new_location.data,
-                new_location_city=row.new_location_city.data,
+                location=row.location.entry
+                or EntryRef(
+                    Location,
+                    {"name": row.new_location.data},
+                    {"city": row.new_location_city.data},
+                ),
                 starts_at=(
                     row.starts_at.data.replace(tzinfo=zone).astimezone(UTC)
                     if row.starts_at.data
@@ -484,23 +504,13 @@ class EventForm(FlaskForm):
             for row in _filled_rows(self.participants)
         ]
         return EventInput(
-            title=self.title.data,
-            description=self.description.data,
+            **{name: self[name].data for name in TYPED_FIELDS},
             category=self.category.entry,
             campaign=self.campaign.entry,
-            theme=self.theme.data,
             starts_at=starts_at,
             ends_at=ends_at,
-            timezone=self.timezone.data,
             is_all_day=bool(self.all_day.data),
             recurrence_rule=self.recurrence_rule(),
-            status=self.status.data,
-            visibility=self.visibility.data,
-            headcount=self.headcount.data,
-            headcount_is_approximate=bool(self.headcount_is_approximate.data),
-            outcome=self.outcome.data,
-            notes=self.notes.data,
-            date_is_approximate=bool(self.date_is_approximate.data),
             stops=stops,
             organizations=organizations,
             participants=participants,
@@ -510,6 +520,13 @@ class EventForm(FlaskForm):
         """The version the user loaded, or None when the hidden field was tampered with."""
         text = (self.version.data or "").strip()
         return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+# The event's own fields the form shows as they are stored: one form field of the same name
+# each (the times, all-day flag and rule are typed in other shapes, see `to_input`).
+TYPED_FIELDS = tuple(
+    name for name in SCALAR_FIELDS if isinstance(getattr(EventForm, name, None), UnboundField)
+)
 
 
 def _filled_rows(rows: FieldList) -> list[Form]:
@@ -536,16 +553,6 @@ def _nth_weekday(day: date) -> str:
     return f"{-1 if ordinal == 5 else ordinal}{WEEKDAY_CODES[day.weekday()]}"
 
 
-def until_value(last_day: date) -> str:
-    """UNTIL for a series that ends on `last_day` (inclusive), as local wall time.
-
-    RFC 5545 wants UTC here when DTSTART has a TZID, but Event.recurrence() expands rules
-    from a naive local start and dateutil refuses a UTC UNTIL with it; `rule_fields` reads
-    both forms, so switching to UTC later needs only this function to change.
-    """
-    return f"{last_day:%Y%m%d}T235959"
-
-
 def build_rule(
     frequency: str,
     *,
@@ -556,23 +563,25 @@ def build_rule(
     count: Optional[int],
     first_day: date,
     zone: ZoneInfo,
+    is_all_day: bool,
 ) -> Optional[str]:
-    """An RRULE from the form's recurrence fields; None when the event does not repeat."""
+    """An RRULE from the form's recurrence fields, as it is stored (UNTIL in UTC, or a DATE
+    for an all-day event); None when the event does not repeat."""
     if not frequency:
         return None
-    parts = [f"FREQ={frequency}"]
+    rule = vRecur({"FREQ": frequency})
     if interval and interval > 1:
-        parts.append(f"INTERVAL={interval}")
+        rule["INTERVAL"] = interval
     if frequency == "WEEKLY" and weekdays:
-        parts.append("BYDAY=" + ",".join(code for code in WEEKDAY_CODES if code in weekdays))
+        rule["BYDAY"] = [code for code in WEEKDAY_CODES if code in weekdays]
     if frequency == "MONTHLY" and monthly_by == "weekday" and first_day:
-        parts.append(f"BYDAY={_nth_weekday(first_day)}")
+        rule["BYDAY"] = [_nth_weekday(first_day)]
     if count:
-        parts.append(f"COUNT={count}")
+        rule["COUNT"] = count
     elif until:
-        parts.append(f"UNTIL={until_value(until)}")
-    rule = ";".join(parts)
-    return rule if is_valid_rule(rule) else None
+        rule["UNTIL"] = until if is_all_day else end_of_series(until, zone)
+    text = rule_text(rule)
+    return text if is_valid_rule(text) else None
 
 
 def rule_fields(rule: Optional[str], zone: ZoneInfo) -> dict[str, Any]:
@@ -580,54 +589,31 @@ def rule_fields(rule: Optional[str], zone: ZoneInfo) -> dict[str, Any]:
     if not rule:
         return {"repeat": ""}
     parts = parse_rule(rule)
-    by_day = [day for day in parts.get("BYDAY", "").split(",") if day]
-    fields: dict[str, Any] = {
-        "repeat": parts.get("FREQ", ""),
-        "repeat_interval": int(parts["INTERVAL"]) if parts.get("INTERVAL", "").isdigit() else 1,
+    by_day = [str(day) for day in parts.get("BYDAY", [])]
+    return {
+        "repeat": first(parts, "FREQ") or "",
+        "repeat_interval": first(parts, "INTERVAL") or 1,
         "repeat_weekdays": [day for day in by_day if day in WEEKDAY_CODES],
         "repeat_monthly_by": "weekday" if any(len(day) > 2 for day in by_day) else "monthday",
-        "repeat_count": int(parts["COUNT"]) if parts.get("COUNT", "").isdigit() else None,
-        "repeat_until": _until_day(parts.get("UNTIL"), zone),
+        "repeat_count": first(parts, "COUNT"),
+        "repeat_until": until_day(rule, zone),
     }
-    return fields
-
-
-def _until_day(value: Optional[str], zone: ZoneInfo) -> Optional[date]:
-    if not value:
-        return None
-    try:
-        if value.endswith("Z"):
-            moment = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            return moment.astimezone(zone).date()
-        return datetime.strptime(value[:8], "%Y%m%d").date()
-    except ValueError:
-        return None
 
 
 def event_form_data(event: Event) -> dict[str, Any]:
     """What the edit form shows for a saved event: local dates and times, rule fields, rows."""
     zone = event.zone
     starts, ends = event.local_starts_at, event.local_ends_at
-    data: dict[str, Any] = {
+    data: dict[str, Any] = {name: getattr(event, name) for name in TYPED_FIELDS}
+    data |= {
         "version": str(event.version),
-        "title": event.title,
         "category": event.category_id,
         "campaign": event.campaign_id,
-        "theme": event.theme,
         "all_day": event.is_all_day,
         "start_date": starts.date(),
         "start_time": None if event.is_all_day else starts.time(),
         "end_date": event.last_local_day if event.is_all_day else ends.date(),
         "end_time": None if event.is_all_day else ends.time(),
-        "timezone": event.timezone,
-        "date_is_approximate": event.date_is_approximate,
-        "status": event.status,
-        "visibility": event.visibility,
-        "headcount": event.headcount,
-        "headcount_is_approximate": event.headcount_is_approximate,
-        "description": event.description,
-        "outcome": event.outcome,
-        "notes": event.notes,
         "stops": [
             {
                 "location": stop.location_id,
@@ -688,5 +674,6 @@ def keep_stored_rule(event: Event, built: Optional[str]) -> Optional[str]:
         count=fields["repeat_count"],
         first_day=event.local_starts_at.date(),
         zone=event.zone,
+        is_all_day=event.is_all_day,
     )
     return event.recurrence_rule if rebuilt == built else built

@@ -1,112 +1,62 @@
-"""Writing events: create, edit (with optimistic locking), cancel and delete.
+"""Writing events: create, edit (with optimistic locking), cancel and delete; the one
+writer behind the event form, the calendar importer and the demo data.
 
 Each service owns its transaction and writes an audit entry with the changed fields.
-SEQUENCE and updated_at are raised by the model's before_flush listener, not here.
+SEQUENCE and updated_at are raised at flush (tracker.events.tracking), not here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn, Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import labels
 from tracker.audit import diff_values, record_audit
+from tracker.directory.services import find_or_add
+from tracker.events.fields import (
+    EVENT_FIELDS,
+    FIELD_LABELS,
+    FIELDS_BY_NAME,
+    RENAMED_FIELDS,
+    SCALAR_FIELDS,
+    TEAMS,
+    EntryRef,
+    EventInput,
+    OrganizationRow,
+    ParticipationRow,
+    StopRow,
+)
 from tracker.extensions import db
+from tracker.i18n import default_locale
 from tracker.models import (
     DEFAULT_TIMEZONE,
-    Campaign,
-    Category,
     Event,
     EventOrganization,
     Location,
-    Organization,
     Participation,
-    Person,
     Stop,
     User,
 )
+from tracker.recurrence import describe_recurrence
 
-SCALAR_FIELDS = (
-    "title",
-    "description",
-    "theme",
-    "starts_at",
-    "ends_at",
-    "timezone",
-    "is_all_day",
-    "recurrence_rule",
-    "status",
-    "visibility",
-    "headcount",
-    "headcount_is_approximate",
-    "outcome",
-    "notes",
-    "date_is_approximate",
-)
-
-
-@dataclass
-class StopRow:
-    """An itinerary stop as typed: an existing location, or the name of a new one."""
-
-    location: Optional[Location]
-    new_location_name: Optional[str] = None
-    new_location_city: Optional[str] = None
-    starts_at: Optional[datetime] = None
-    note: Optional[str] = None
-
-
-@dataclass
-class OrganizationRow:
-    organization: Organization
-    role: str
-    headcount: Optional[int] = None
-    note: Optional[str] = None
-
-
-@dataclass
-class ParticipationRow:
-    person: Optional[Person]
-    organization: Optional[Organization]
-    role: str = "participant"
-    attended: bool = True
-    hours: Optional[Decimal] = None
-    award: Optional[str] = None
-    rank: Optional[int] = None
-
-
-@dataclass
-class EventInput:
-    """Everything the event form collects, as plain values and directory entries."""
-
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str = DEFAULT_TIMEZONE
-    description: Optional[str] = None
-    category: Optional[Category] = None
-    campaign: Optional[Campaign] = None
-    theme: Optional[str] = None
-    is_all_day: bool = False
-    recurrence_rule: Optional[str] = None
-    status: str = "confirmed"
-    visibility: str = "public"
-    headcount: Optional[int] = None
-    headcount_is_approximate: bool = False
-    outcome: Optional[str] = None
-    notes: Optional[str] = None
-    date_is_approximate: bool = False
-    stops: list[StopRow] = field(default_factory=list)
-    organizations: list[OrganizationRow] = field(default_factory=list)
-    participants: list[ParticipationRow] = field(default_factory=list)
+__all__ = [
+    "EntryRef",
+    "EventInput",
+    "OrganizationRow",
+    "ParticipationRow",
+    "StopRow",
+    "EventBatch",
+    "create_event",
+    "update_event",
+    "cancel_event",
+    "delete_event",
+]
 
 
 class EditConflict(Exception):
@@ -121,21 +71,160 @@ class EventGone(Exception):
     """The event was deleted while the user was looking at it."""
 
 
+class EventBatch:
+    """Writes of one or more events saved in one flush and one commit, with their audit
+    entries and the directory entries they name (found, or created on the spot).
+
+    The form saves a batch of one; an imported file or the demo data, a batch of many.
+    """
+
+    def __init__(self, user: Optional[User], action_summary: Optional[str] = None):
+        self.user = user
+        self.summary = action_summary
+        self._memo: dict[tuple, Any] = {}
+        self._new_entries: list[Any] = []
+        self._audits: list[tuple[str, Event, dict[str, list]]] = []
+
+    def create(self, values: EventInput, action: str = "create") -> Event:
+        """A new event from the values (its UID from them when given)."""
+        event = Event(created_by=self.user)
+        if values.uid:
+            event.uid = values.uid
+        event.sequence = values.sequence
+        if values.updated_at is not None:
+            event.updated_at = values.updated_at
+        db.session.add(event)
+        with db.session.no_autoflush:
+            self._apply(event, values)
+            snapshot = event_snapshot(event)
+        self._audits.append(
+            (action, event, {name: [None, value] for name, value in snapshot.items() if value})
+        )
+        return event
+
+    def update(self, event: Event, values: EventInput, action: str = "edit") -> bool:
+        """Apply the values to a loaded event; whether anything recorded changed."""
+        with db.session.no_autoflush:
+            before = event_snapshot(event)
+            self._apply(event, values)
+            changes = diff_values(before, event_snapshot(event))
+        if not changes:
+            return False
+        seen = any(FIELDS_BY_NAME[name].seen_by_subscribers for name in changes)
+        if seen and values.sequence > (event.sequence or 0) + 1:
+            # The flush adds one: the event ends at the sequence its source gave.
+            event.sequence = values.sequence - 1
+        self._audits.append((action, event, changes))
+        return True
+
+    def flush(self) -> None:
+        """Write everything, then the audit entries (they need the new rows' ids)."""
+        db.session.flush()
+        for entry in self._new_entries:
+            record_audit("create", entry, user=self.user, changes=_entry_changes(entry))
+        for action, event, changes in self._audits:
+            entry = record_audit(
+                action, event, user=self.user, summary=self.summary, changes=changes
+            )
+            if self.user is None:
+                entry.user = None  # record_audit would name a signed-in user; none was given
+        self._new_entries, self._audits = [], []
+
+    def commit(self) -> None:
+        self.flush()
+        db.session.commit()
+
+    # --- applying the values -----------------------------------------------------------
+
+    def entry(self, value: Any) -> Any:
+        """A directory entry, or the one an EntryRef names (found or created)."""
+        if not isinstance(value, EntryRef):
+            return value
+        known = len(self._memo)
+        entry = find_or_add(
+            value.model,
+            value.match,
+            fallback=value.fallback,
+            defaults=value.defaults,
+            memo=self._memo,
+        )
+        if len(self._memo) > known and entry.id is None and entry not in self._new_entries:
+            self._new_entries.append(entry)
+        return entry
+
+    def _apply(self, event: Event, values: EventInput) -> None:
+        given = values.given
+        for name in SCALAR_FIELDS:
+            if given is None or name in given:
+                _set(event, name, getattr(values, name))
+        for name in ("category", "campaign"):
+            if given is None or name in given:
+                _set(event, name, self.entry(getattr(values, name)))
+        if given is None or "stops" in given:
+            self._apply_stops(event, values.stops)
+        if given is None or "organizations" in given:
+            apply_organizations(
+                event,
+                [
+                    OrganizationRow(self.entry(row.organization), row.role, row.headcount, row.note)
+                    for row in values.organizations
+                ],
+            )
+        if given is None or "participants" in given:
+            self._apply_participants(event, values.participants)
+        elif TEAMS in given:
+            people = [row for row in participation_rows(event) if row.person is not None]
+            teams = [row for row in values.participants if row.person is None]
+            self._apply_participants(event, people + teams)
+
+    def _apply_stops(self, event: Event, rows: list[StopRow]) -> None:
+        """Rows replace stops position by position (keeps the unique (event, position) happy)."""
+        for position, row in enumerate(rows):
+            if position < len(event.stops):
+                stop = event.stops[position]
+            else:
+                stop = Stop(position=position)
+                event.stops.append(stop)
+            _set(stop, "location", self.entry(row.location))
+            _set(stop, "starts_at", row.starts_at)
+            _set(stop, "note", row.note)
+        del event.stops[len(rows) :]
+
+    def _apply_participants(self, event: Event, rows: list[ParticipationRow]) -> None:
+        """Rows are matched by who takes part (a person, or a team), so removing or
+        re-ordering rows never gives one person two rows for a moment (the unique key would
+        refuse it)."""
+        existing: dict[tuple, list[Participation]] = {}
+        for participation in event.participations:
+            key = (participation.person_id, participation.organization_id)
+            existing.setdefault(key, []).append(participation)
+        participations = []
+        for position, row in enumerate(rows):
+            person, team = self.entry(row.person), self.entry(row.organization)
+            key = (
+                person.id if person is not None else None,
+                team.id if team is not None else None,
+            )
+            matches = existing.get(key)
+            if matches:
+                participation = matches.pop(0)
+            else:
+                participation = Participation(person=person, organization=team)
+            _set(participation, "position", position)
+            for name in ("role", "attended", "award", "rank"):
+                _set(participation, name, getattr(row, name))
+            hours = Decimal(row.hours).quantize(Decimal("0.01")) if row.hours is not None else None
+            _set(participation, "hours", hours)
+            participations.append(participation)
+        if participations != list(event.participations):
+            event.participations = participations
+
+
 def create_event(values: EventInput, author: User) -> Event:
     """Save a new event with its rows and a "create" audit entry."""
-    event = Event(created_by=author)
-    db.session.add(event)
-    with db.session.no_autoflush:
-        new_locations = _apply(event, values)
-    db.session.flush()
-    _record_new_locations(new_locations, author)
-    record_audit(
-        "create",
-        event,
-        user=author,
-        changes={name: [None, value] for name, value in event_snapshot(event).items() if value},
-    )
-    db.session.commit()
+    batch = EventBatch(author)
+    event = batch.create(values)
+    batch.commit()
     return event
 
 
@@ -149,16 +238,10 @@ def update_event(
     """
     if loaded_version != event.version:
         raise EditConflict(event)
-    before = event_snapshot(event)
     try:
-        with db.session.no_autoflush:
-            new_locations = _apply(event, values)
-            changes = diff_values(before, event_snapshot(event))
-        db.session.flush()
-        _record_new_locations(new_locations, editor)
-        if changes:
-            record_audit("edit", event, user=editor, changes=changes)
-        db.session.commit()
+        batch = EventBatch(editor)
+        batch.update(event, values)
+        batch.commit()
     except StaleDataError as error:
         _raise_conflict(event, error)
     return event
@@ -206,7 +289,7 @@ def _raise_conflict(event: Event, error: StaleDataError) -> NoReturn:
     raise EditConflict(current) from error
 
 
-# --- applying the typed values ---------------------------------------------------------
+# --- applying rows --------------------------------------------------------------------
 
 
 def _set(target: Any, name: str, value: Any) -> None:
@@ -215,53 +298,9 @@ def _set(target: Any, name: str, value: Any) -> None:
         setattr(target, name, value)
 
 
-def _apply(event: Event, values: EventInput) -> list[Location]:
-    """Copy the values onto the event and its rows; returns locations created on the spot."""
-    for name in SCALAR_FIELDS:
-        _set(event, name, getattr(values, name))
-    _set(event, "category", values.category)
-    _set(event, "campaign", values.campaign)
-    new_locations = _apply_stops(event, values.stops)
-    apply_organizations(event, values.organizations)
-    _apply_participants(event, values.participants)
-    return new_locations
-
-
-def _record_new_locations(locations: list[Location], user: User) -> None:
-    for location in locations:
-        record_audit("create", location, user=user, changes={"name": [None, location.name]})
-
-
-def _apply_stops(event: Event, rows: list[StopRow]) -> list[Location]:
-    """Rows replace stops position by position (keeps the unique (event, position) happy)."""
-    new_locations: dict[str, Location] = {}
-    for position, row in enumerate(rows):
-        location = row.location or _location_named(
-            row.new_location_name or "", row.new_location_city, new_locations
-        )
-        if position < len(event.stops):
-            stop = event.stops[position]
-        else:
-            stop = Stop(position=position)
-            event.stops.append(stop)
-        _set(stop, "location", location)
-        _set(stop, "starts_at", row.starts_at)
-        _set(stop, "note", row.note)
-    del event.stops[len(rows) :]
-    return [location for location in new_locations.values() if location.id is None]
-
-
-def _location_named(name: str, city: Optional[str], made: dict[str, Location]) -> Location:
-    """The location with this name, created on the spot when the directory lacks it."""
-    key = name.strip().lower()
-    if key in made:
-        return made[key]
-    location = db.session.scalar(select(Location).where(func.lower(Location.name) == key))
-    if location is None:
-        location = Location(name=name.strip(), city=city)
-        db.session.add(location)
-    made[key] = location
-    return location
+def _entry_changes(entry: Any) -> dict[str, list]:
+    name = getattr(entry, "name", None) or getattr(entry, "name_zh", None)
+    return {"name": [None, name]}
 
 
 def apply_organizations(event: Event, rows: list[OrganizationRow]) -> None:
@@ -280,59 +319,23 @@ def apply_organizations(event: Event, rows: list[OrganizationRow]) -> None:
         event.organization_links = links
 
 
-def _apply_participants(event: Event, rows: list[ParticipationRow]) -> None:
-    """Rows are matched by who takes part (a person, or a team), so removing or re-ordering
-    rows never gives one person two rows for a moment (the unique key would refuse it)."""
-    existing: dict[tuple, list[Participation]] = {}
-    for participation in event.participations:
-        key = (participation.person_id, participation.organization_id)
-        existing.setdefault(key, []).append(participation)
-    participations = []
-    for position, row in enumerate(rows):
-        matches = existing.get(
-            (
-                row.person.id if row.person is not None else None,
-                row.organization.id if row.organization is not None else None,
-            )
+def participation_rows(event: Event) -> list[ParticipationRow]:
+    """The event's participations as input rows."""
+    return [
+        ParticipationRow(
+            person=item.person,
+            organization=item.organization,
+            role=item.role,
+            attended=item.attended,
+            hours=item.hours,
+            award=item.award,
+            rank=item.rank,
         )
-        if matches:
-            participation = matches.pop(0)
-        else:
-            participation = Participation(person=row.person, organization=row.organization)
-        _set(participation, "position", position)
-        for name in ("role", "attended", "award", "rank"):
-            _set(participation, name, getattr(row, name))
-        hours = Decimal(row.hours).quantize(Decimal("0.01")) if row.hours is not None else None
-        _set(participation, "hours", hours)
-        participations.append(participation)
-    if participations != list(event.participations):
-        event.participations = participations
+        for item in event.participations
+    ]
 
 
 # --- what the audit trail and the conflict page show -----------------------------------
-
-FIELD_LABELS = {
-    "title": _l("标题"),
-    "category": _l("类别"),
-    "campaign": _l("专项活动"),
-    "theme": _l("主题"),
-    "starts_at": _l("开始"),
-    "ends_at": _l("结束"),
-    "timezone": _l("时区"),
-    "is_all_day": _l("全天"),
-    "recurrence_rule": _l("重复"),
-    "status": _l("状态"),
-    "visibility": _l("公开范围"),
-    "headcount": _l("报告人数"),
-    "headcount_is_approximate": _l("人数为约数"),
-    "date_is_approximate": _l("日期为估计"),
-    "description": _l("活动简介"),
-    "outcome": _l("活动成果"),
-    "notes": _l("备注"),
-    "stops": _l("行程"),
-    "organizations": _l("组织单位"),
-    "participants": _l("参与者"),
-}
 
 
 def event_snapshot(event: Event) -> dict[str, Any]:
@@ -349,55 +352,66 @@ def input_snapshot(values: EventInput) -> dict[str, Any]:
     """Typed, unsaved values in the same shape as `event_snapshot` (for the conflict page)."""
     return _snapshot(
         values,
-        stops=[
-            (
-                row.location.full_name if row.location else row.new_location_name,
-                row.starts_at,
-                row.note,
-            )
-            for row in values.stops
-        ],
+        stops=[(_entry_name(row.location), row.starts_at, row.note) for row in values.stops],
         organizations=[_organization_entry(row) for row in values.organizations],
         participants=[_participant_entry(row) for row in values.participants],
     )
 
 
+def _entry_name(entry: Any) -> Optional[str]:
+    """How the audit trail names a directory entry, saved or only referred to."""
+    if entry is None:
+        return None
+    if isinstance(entry, EntryRef):
+        city = entry.defaults.get("city")
+        return f"{entry.name}（{city}）" if city and city not in entry.name else entry.name
+    if isinstance(entry, Location):
+        return entry.full_name
+    return getattr(entry, "name_zh", None) or entry.name
+
+
 def _organization_entry(item) -> tuple:
     """An organisation's role, saved (EventOrganization) or typed (OrganizationRow)."""
-    return (item.organization.name, item.role, item.headcount, item.note)
+    return (_entry_name(item.organization), item.role, item.headcount, item.note)
 
 
 def _participant_entry(item) -> tuple:
     """A participation, saved (Participation) or typed (ParticipationRow)."""
-    name = (item.person or item.organization).name
+    name = _entry_name(item.person or item.organization)
     return (name, item.role, item.attended, item.hours, item.award, item.rank)
 
 
 def _snapshot(source, *, stops, organizations, participants) -> dict[str, Any]:
+    """Every audited field's display value, by its kind, in declaration order; labels in the
+    site's language, whatever the request's (the audit trail keeps the text)."""
+    with default_locale():
+        return _snapshot_values(source, stops, organizations, participants)
+
+
+def _snapshot_values(source, stops, organizations, participants) -> dict[str, Any]:
     zone = ZoneInfo(source.timezone or DEFAULT_TIMEZONE)
     time_format = "%Y-%m-%d" if source.is_all_day else "%Y-%m-%d %H:%M"
-    return {
-        "title": source.title,
-        "category": source.category.name_zh if source.category else None,
-        "campaign": source.campaign.name if source.campaign else None,
-        "theme": source.theme,
-        "starts_at": source.starts_at.astimezone(zone).strftime(time_format),
-        "ends_at": source.ends_at.astimezone(zone).strftime(time_format),
-        "timezone": source.timezone,
-        "is_all_day": bool(source.is_all_day),
-        "recurrence_rule": source.recurrence_rule,
-        "status": source.status,
-        "visibility": source.visibility,
-        "headcount": source.headcount,
-        "headcount_is_approximate": bool(source.headcount_is_approximate),
-        "date_is_approximate": bool(source.date_is_approximate),
-        "description": source.description,
-        "outcome": source.outcome,
-        "notes": source.notes,
+    rows = {
         "stops": "；".join(_stop_text(zone, *stop) for stop in stops) or None,
         "organizations": "；".join(_organization_text(*row) for row in organizations) or None,
         "participants": "；".join(_participant_text(*row) for row in participants) or None,
     }
+    snapshot: dict[str, Any] = {}
+    for declared in EVENT_FIELDS:
+        if not declared.audited:
+            continue
+        if declared.kind == "rows":
+            snapshot[declared.name] = rows[declared.name]
+            continue
+        value = getattr(source, declared.name)
+        if declared.kind == "moment":
+            value = value.astimezone(zone).strftime(time_format)
+        elif declared.kind == "flag":
+            value = bool(value)
+        elif declared.kind == "entry":
+            value = _entry_name(value)
+        snapshot[declared.name] = value
+    return snapshot
 
 
 def _stop_text(zone, name, starts_at, note) -> str:
@@ -440,6 +454,7 @@ ACTION_LABELS = {
     "edit": _l("修改"),
     "cancel": _l("取消"),
     "delete": _l("删除"),
+    "import": _l("导入"),
 }
 LONG_TEXT = 120
 
@@ -462,8 +477,6 @@ def describe_change(name: str, value: Any) -> str:
     if name == "visibility":
         return str(labels.EVENT_VISIBILITY_LABELS.get(value, value))
     if name == "recurrence_rule":
-        from tracker.recurrence import describe_recurrence
-
         return describe_recurrence(value)
     text = str(value)
     return text if len(text) <= LONG_TEXT else text[:LONG_TEXT] + "…"
@@ -471,6 +484,7 @@ def describe_change(name: str, value: Any) -> str:
 
 def change_lines(changes: dict[str, list]) -> list[ChangeLine]:
     """Changed fields in form order, with labels and readable old and new values."""
+    changes = {RENAMED_FIELDS.get(name, name): change for name, change in changes.items()}
     ordered = [name for name in FIELD_LABELS if name in changes]
     ordered += [name for name in changes if name not in FIELD_LABELS]
     return [

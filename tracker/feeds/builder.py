@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Optional
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -37,26 +38,31 @@ from icalendar import (
 from icalendar import Event as VEvent
 from icalendar.parser import Contentline
 
+from tracker.feeds.properties import (
+    CAMPAIGN_PARAMS,
+    CATEGORY_PARAMS,
+    ORGANIZATION_PARAMS,
+    PLAIN_FIELDS,
+    STOP_PARAMS,
+    TEAM_PARAMS,
+    UTC_TIME_FORMAT,
+    X_CAMPAIGN,
+    X_CATEGORY,
+    X_HEADCOUNT,
+    X_ORGANIZATION,
+    X_STOP,
+    X_TEAM,
+    encode_plain,
+)
 from tracker.feeds.queries import FeedEvent
 from tracker.labels import ORGANIZATION_ROLE_LABELS
 from tracker.models import DEFAULT_TIMEZONE, Headcount
-from tracker.recurrence import parse_rule
 
 PRODID = "-//Activity Tracker//活动日历//ZH"
 REFRESH_INTERVAL = timedelta(hours=1)
 STATUS_VALUES = {"tentative": "TENTATIVE", "confirmed": "CONFIRMED", "cancelled": "CANCELLED"}
 VTIMEZONE_FIRST_DATE = date(1970, 1, 1)
 VTIMEZONE_LAST_DATE = date(2038, 1, 1)
-
-# Structured facts for a lossless re-import (see tracker.feeds.importer).
-X_DESCRIPTION = "X-TRACKER-DESCRIPTION"
-X_THEME = "X-TRACKER-THEME"
-X_OUTCOME = "X-TRACKER-OUTCOME"
-X_HEADCOUNT = "X-TRACKER-HEADCOUNT"
-X_ORGANIZATION = "X-TRACKER-ORGANIZATION"
-X_STOP = "X-TRACKER-STOP"
-X_CATEGORY = "X-TRACKER-CATEGORY"
-X_CAMPAIGN = "X-TRACKER-CAMPAIGN"
 
 
 class FeedCalendar(Calendar):
@@ -252,7 +258,7 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
         ("SEQUENCE", context.sequence(event.sequence or 0)),
     ]
     if event.recurrence_rule:
-        properties.append(("RRULE", context.rule(export_rule(event))))
+        properties.append(("RRULE", context.rule(event.recurrence_rule)))
     if event.category_name:
         properties.append(("CATEGORIES", context.category(event.category_name)))
     itinerary = " → ".join(stop.full_name for stop in event.stops)
@@ -286,31 +292,6 @@ def _local_datetime(moment: datetime, tzid: str) -> vDatetime:
     return value
 
 
-def export_rule(event: FeedEvent) -> str:
-    """The stored rule with UNTIL in the form RFC 5545 wants for this DTSTART.
-
-    Rules are stored with a local (floating) UNTIL, as dateutil expands them in local time;
-    a DTSTART with a TZID needs UNTIL in UTC, an all-day DTSTART needs a DATE.
-    """
-    rule = event.recurrence_rule.removeprefix("RRULE:")
-    until = parse_rule(rule).get("UNTIL")
-    if not until:
-        return rule
-    if event.is_all_day:
-        exported = until[:8]
-    elif until.endswith("Z"):
-        exported = until
-    else:
-        zone = ZoneInfo(event.timezone or DEFAULT_TIMEZONE)
-        local = (
-            datetime.strptime(until, "%Y%m%dT%H%M%S")
-            if "T" in until
-            else datetime.strptime(until[:8], "%Y%m%d").replace(hour=23, minute=59, second=59)
-        )
-        exported = local.replace(tzinfo=zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return rule.replace(f"UNTIL={until}", f"UNTIL={exported}")
-
-
 def organizer_name(event: FeedEvent, context: FeedContext) -> str:
     """The host organisations' names, else the first organisation's, else the site's name."""
     hosts = [link.display_name for link in event.organizations if link.role == "host"]
@@ -332,7 +313,7 @@ def describe(event: FeedEvent, context: FeedContext, itinerary: str) -> str:
         by_role.setdefault(link.role, []).append(link.name)
     for role, names in by_role.items():
         lines.append(f"{context.role_labels.get(role, role)}：{'、'.join(names)}")
-    headcount = event.reported_headcount
+    headcount = event.shown_headcount
     if headcount is not None:
         lines.append(f"{context.labels['headcount']}：{headcount}")
     if event.theme:
@@ -352,41 +333,56 @@ def describe(event: FeedEvent, context: FeedContext, itinerary: str) -> str:
 def _tracker_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str, object]]:
     """The structured facts that DESCRIPTION only shows as prose, for re-import."""
     properties: list[tuple[str, object]] = []
-    if event.description:
-        properties.append((X_DESCRIPTION, vText(event.description)))
-    if event.theme:
-        properties.append((X_THEME, vText(event.theme)))
-    if event.outcome:
-        properties.append((X_OUTCOME, vText(event.outcome)))
-    if event.headcount is not None:
-        # The event's own reported figure, not the one derived from organisations or
-        # participants that DESCRIPTION shows: the importer stores this as the event's own.
-        own = Headcount(event.headcount, event.headcount_is_approximate)
+    for field, name in PLAIN_FIELDS:
+        if hasattr(event, field.name):  # the feed's audience carries it
+            text = encode_plain(field, getattr(event, field.name))
+            if text is not None:
+                properties.append((name, vText(text)))
+    if event.reported_headcount is not None:
+        # The event's own reported figure, not the shown one that DESCRIPTION gives: the
+        # importer stores this as the event's own.
+        own = Headcount(event.reported_headcount, event.reported_headcount_is_approximate)
         properties.append((X_HEADCOUNT, context.shared(X_HEADCOUNT, str(own), {})))
     if event.category_slug:
-        params = {
-            "X-SLUG": event.category_slug,
-            "X-NAME-EN": event.category_name_en or event.category_name,
-            "X-COLOR": event.category_color or "#3b6ea5",
+        values = {
+            "slug": event.category_slug,
+            "name_en": event.category_name_en or event.category_name,
+            "color": event.category_color or "#3b6ea5",
         }
+        params = _params(CATEGORY_PARAMS, values)
         properties.append((X_CATEGORY, context.shared(X_CATEGORY, event.category_name, params)))
     if event.campaign_name:
-        params = {"X-THEME": event.campaign_theme} if event.campaign_theme else {}
+        params = _params(CAMPAIGN_PARAMS, {"theme": event.campaign_theme})
         properties.append((X_CAMPAIGN, context.shared(X_CAMPAIGN, event.campaign_name, params)))
     for link in event.organizations:
-        params = {"X-ROLE": link.role, "X-KIND": link.kind}
-        if link.short_name:
-            params["X-SHORT-NAME"] = link.short_name
-        if link.headcount is not None:
-            params["X-HEADCOUNT"] = str(link.headcount)
+        params = _params(ORGANIZATION_PARAMS, vars(link))
         properties.append((X_ORGANIZATION, context.shared(X_ORGANIZATION, link.name, params)))
     for stop in event.stops:
-        params = {}
-        if stop.city:
-            params["X-CITY"] = stop.city
-        if stop.address:
-            params["X-ADDRESS"] = stop.address
-        if stop.latitude is not None and stop.longitude is not None:
-            params["X-GEO"] = f"{stop.latitude};{stop.longitude}"
-        properties.append((X_STOP, context.shared(X_STOP, stop.name, params)))
+        values = vars(stop) | {
+            "geo": (
+                f"{stop.latitude};{stop.longitude}"
+                if stop.latitude is not None and stop.longitude is not None
+                else None
+            ),
+            "starts_at": (
+                stop.starts_at.astimezone(UTC).strftime(UTC_TIME_FORMAT) if stop.starts_at else None
+            ),
+        }
+        properties.append((X_STOP, context.shared(X_STOP, stop.name, _params(STOP_PARAMS, values))))
+    for team in event.teams:
+        values = vars(team) | {
+            "role": team.role if team.role != "participant" else None,
+            "attended": None if team.attended else "FALSE",
+            "hours": f"{Decimal(team.hours).normalize():f}" if team.hours is not None else None,
+        }
+        properties.append((X_TEAM, context.shared(X_TEAM, team.name, _params(TEAM_PARAMS, values))))
     return properties
+
+
+def _params(names: dict[str, str], values: dict) -> dict[str, str]:
+    """Parameters for the values that are set, named by `names` (in its order)."""
+    return {
+        parameter: str(values[key])
+        for key, parameter in names.items()
+        if values.get(key) not in (None, "")
+    }

@@ -1,18 +1,22 @@
-"""Import an iCalendar file: create events, or update them when the UID is known.
+"""Import an iCalendar file: a parser turns the bytes into the events' input values (the same
+`EventInput` the event form gives) and a list of problems, and the import saves them through
+the event services, all or nothing.
 
-All or nothing: the whole file is read and checked before anything is written, and the
-writes happen in one transaction that is rolled back on any error. A file exported by this
-tracker carries X-TRACKER-* properties (see tracker.feeds.builder) and imports back into the
-same events, organisations, stops, category and campaign; a file from another calendar keeps
-its title, times, time zone, recurrence, status, location and description.
+The whole file is read and checked before anything is written; the writes happen in one
+batch (one flush, one transaction) that is rolled back on any error. A file exported by this
+tracker carries X-TRACKER-* properties (tracker.feeds.properties) and imports back into the
+same events, organisations, stops, teams, category and campaign; a file from another calendar
+gives its title, times, time zone, recurrence, status, location, category and description,
+and an update from it leaves the event's other fields as they are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,22 +27,35 @@ from icalendar.prop import vUnknown
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker.audit import record_audit
 from tracker.auth.permissions import can_edit_event
-from tracker.directory.services import find_or_add
+from tracker.events.fields import (
+    EVENT_FIELDS,
+    TEAMS,
+    EntryRef,
+    EventInput,
+    OrganizationRow,
+    ParticipationRow,
+    StopRow,
+)
 from tracker.events.queries import with_list_details
-from tracker.events.services import OrganizationRow, apply_organizations
+from tracker.events.services import EventBatch
 from tracker.extensions import db
-from tracker.feeds.builder import (
-    PRODID,
+from tracker.feeds.builder import PRODID
+from tracker.feeds.properties import (
+    CAMPAIGN_PARAMS,
+    CATEGORY_PARAMS,
+    ORGANIZATION_PARAMS,
+    PLAIN_FIELDS,
+    STOP_PARAMS,
+    TEAM_PARAMS,
+    UTC_TIME_FORMAT,
     X_CAMPAIGN,
     X_CATEGORY,
-    X_DESCRIPTION,
     X_HEADCOUNT,
     X_ORGANIZATION,
-    X_OUTCOME,
     X_STOP,
-    X_THEME,
+    X_TEAM,
+    decode_plain,
 )
 from tracker.forms import strip_text
 from tracker.i18n import default_locale
@@ -46,22 +63,51 @@ from tracker.models import (
     DEFAULT_TIMEZONE,
     ORGANIZATION_KINDS,
     ORGANIZATION_ROLES,
+    PARTICIPATION_ROLES,
     Campaign,
     Category,
     Event,
-    EventOrganization,
     Location,
     Organization,
-    Stop,
     User,
 )
-from tracker.recurrence import is_valid_rule, parse_rule, until_in_zone
+from tracker.recurrence import is_valid_rule, stored_rule
 
-DEFAULT_MAX_IMPORT_BYTES = 4 * 1024 * 1024
 MAX_EVENTS = 20_000
 MAX_REPORTED_ERRORS = 10
 STATUSES = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
-LIMITS = {"title": 200, "theme": 200, "uid": 255, "name": 200, "rule": 500}
+LIMITS = {
+    "title": 200,
+    "theme": 200,
+    "uid": 255,
+    "name": 200,
+    "rule": 500,
+    "city": 60,
+    "address": 300,
+    "note": 300,
+    "short_name": 60,
+    "award": 100,
+}
+# What a file from another calendar gives (an update leaves the rest of the event alone).
+STANDARD_FIELDS = frozenset(
+    (
+        "title",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "is_all_day",
+        "recurrence_rule",
+        "status",
+        "visibility",
+        "description",
+        "stops",
+    )
+)
+# What a file this tracker exported gives: every field feeds carry; of the participants,
+# the teams (people never leave the tracker).
+TRACKER_FIELDS = frozenset(
+    {declared.name for declared in EVENT_FIELDS if declared.feeds is not None} - {"participants"}
+) | {TEAMS}
 
 
 class ImportRefused(ValueError):
@@ -83,51 +129,33 @@ class ImportResult:
 
 
 @dataclass
-class StopData:
-    name: str
-    city: Optional[str] = None
-    address: Optional[str] = None
-    latitude: Optional[float] = None
-    longitude: Optional[float] = None
+class Problem:
+    """Why one event of a file cannot be imported, and where."""
+
+    line: int
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return _(
+            "第 %(line)s 行，%(where)s：%(message)s",
+            line=self.line,
+            where=self.where,
+            message=self.message,
+        )
 
 
 @dataclass
-class OrganizationData:
-    name: str
-    role: str
-    kind: str
-    short_name: Optional[str] = None
-    headcount: Optional[int] = None
+class ParsedCalendar:
+    """A file's events as input values, with the problems that keep them out and warnings."""
 
-
-@dataclass
-class EventData:
-    """One VEVENT, checked and converted to the model's terms."""
-
-    uid: str
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    is_all_day: bool
-    recurrence_rule: Optional[str]
-    status: str
-    visibility: str
-    description: Optional[str]
-    theme: Optional[str]
-    outcome: Optional[str]
-    headcount: Optional[int]
-    headcount_is_approximate: bool
-    sequence: int
-    last_modified: Optional[datetime]
-    stops: list[StopData]
-    organizations: list[OrganizationData]
-    category: Optional[dict[str, str]]
-    campaign: Optional[dict[str, str]]
+    events: list[EventInput] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def max_import_bytes() -> int:
-    return current_app.config.get("FEEDS_IMPORT_MAX_BYTES", DEFAULT_MAX_IMPORT_BYTES)
+    return current_app.config["FEEDS_IMPORT_MAX_BYTES"]
 
 
 def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
@@ -144,54 +172,51 @@ def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
 
 
 def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
-    events, warnings = parse_calendar(data)
-    result = ImportResult(warnings=warnings)
+    parsed = parse_calendar(data)
+    if parsed.problems:
+        shown = [str(problem) for problem in parsed.problems[:MAX_REPORTED_ERRORS]]
+        if len(parsed.problems) > len(shown):
+            shown.append(_("……另有 %(n)s 处错误。", n=len(parsed.problems) - len(shown)))
+        raise ImportRefused([_("文件中有错误，未导入任何活动：")] + shown)
+    result = ImportResult(warnings=parsed.warnings)
     try:
         with db.session.no_autoflush:
-            existing = _existing_events([event.uid for event in events])
+            existing = _existing_events([values.uid for values in parsed.events])
         _check_permissions(existing.values(), user)
-        lookups = _Lookups()
-        imported: list[tuple[Event, str]] = []
-        with db.session.no_autoflush:
-            for data_event in events:
-                event = existing.get(data_event.uid)
-                if event is None:
-                    event = _create_event(data_event, user, lookups)
-                    imported.append((event, _("从 iCalendar 文件导入（新建）")))
-                    result.created += 1
-                elif data_event.sequence < (event.sequence or 0):
-                    result.unchanged += 1
-                    result.warnings.append(
-                        _(
-                            "“%(title)s”在系统中的版本较新（%(ours)s > %(theirs)s），未覆盖。",
-                            title=event.title,
-                            ours=event.sequence,
-                            theirs=data_event.sequence,
-                        )
+        batch = EventBatch(user, _("从 iCalendar 文件导入"))
+        for values in parsed.events:
+            event = existing.get(values.uid)
+            if event is None:
+                batch.create(values, action="import")
+                result.created += 1
+            elif values.sequence < (event.sequence or 0):
+                result.unchanged += 1
+                result.warnings.append(
+                    _(
+                        "“%(title)s”在系统中的版本较新（%(ours)s > %(theirs)s），未覆盖。",
+                        title=event.title,
+                        ours=event.sequence,
+                        theirs=values.sequence,
                     )
-                elif _update_event(event, data_event, lookups):
-                    imported.append((event, _("从 iCalendar 文件导入（更新）")))
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
-        db.session.flush()  # one flush for the whole file; new events get their ids
-        for event, summary in imported:
-            _audit(event, user, summary)
-        db.session.commit()
+                )
+            elif batch.update(event, values, action="import"):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        batch.commit()
     except ImportRefused:
         db.session.rollback()
         raise
     except Exception as error:
         db.session.rollback()
         current_app.logger.exception("iCalendar import failed")
-        raise ImportRefused(
-            [_("导入失败，未保存任何内容：%(error)s", error=str(error)[:300])]
-        ) from error
+        raise ImportRefused([_("导入失败，未保存任何内容。请检查文件后重试。")]) from error
     return result
 
 
-def parse_calendar(data: bytes) -> tuple[list[EventData], list[str]]:
-    """Read and check every event of the file, or raise ImportRefused listing what is wrong."""
+def parse_calendar(data: bytes) -> ParsedCalendar:
+    """Every event of the file as input values, with the problems of those that cannot be
+    read (with their line numbers); raises ImportRefused when the file as a whole cannot."""
     limit = max_import_bytes()
     if len(data) > limit:
         raise ImportRefused(
@@ -241,47 +266,52 @@ def parse_calendar(data: bytes) -> tuple[list[EventData], list[str]]:
                 )
             ]
         )
-    errors: list[str] = []
-    warnings: list[str] = []
-    events: list[EventData] = []
+    parsed = ParsedCalendar()
+    lines = _vevent_lines(text)
     seen: set[str] = set()
     skipped_overrides = 0
     for number, component in enumerate(components, start=1):
         if component.get("RECURRENCE-ID") is not None:
             skipped_overrides += 1
             continue
+        summary = str(component.get("SUMMARY", "") or "")[:40]
+        where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
+        line = lines[number - 1] if number <= len(lines) else 0
         try:
-            event = _read_event(component, is_ours, default_zone, warnings)
+            values = _read_event(component, is_ours, default_zone, parsed.warnings)
         except _EventProblem as problem:
-            summary = str(component.get("SUMMARY", "") or "")[:40]
-            where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
-            errors.append(f"{where}：{problem}")
+            parsed.problems.append(Problem(line, where, str(problem)))
             continue
-        if event.uid in seen:
-            errors.append(_("UID“%(uid)s”在文件中出现了不止一次。", uid=event.uid[:80]))
+        if values.uid in seen:
+            message = _("UID“%(uid)s”在文件中出现了不止一次。", uid=values.uid[:80])
+            parsed.problems.append(Problem(line, where, message))
             continue
-        seen.add(event.uid)
-        events.append(event)
-    if errors:
-        shown = errors[:MAX_REPORTED_ERRORS]
-        if len(errors) > len(shown):
-            shown.append(_("……另有 %(n)s 处错误。", n=len(errors) - len(shown)))
-        raise ImportRefused([_("文件中有错误，未导入任何活动：")] + shown)
+        seen.add(values.uid)
+        parsed.events.append(values)
     if skipped_overrides:
-        warnings.append(
+        parsed.warnings.append(
             _(
                 "已忽略 %(n)s 个重复活动的单次修改（RECURRENCE-ID），本系统不保存单次修改。",
                 n=skipped_overrides,
             )
         )
-    return events, warnings
+    return parsed
+
+
+def _vevent_lines(text: str) -> list[int]:
+    """The line number of each BEGIN:VEVENT, in file order (the order of `walk`)."""
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip().upper() == "BEGIN:VEVENT"
+    ]
 
 
 class _EventProblem(ValueError):
     pass
 
 
-def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]) -> EventData:
+def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]) -> EventInput:
     uid = _text(component.get("UID"))
     if not uid:
         raise _EventProblem(_("缺少 UID。"))
@@ -313,48 +343,52 @@ def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]
     ends_at = _to_utc(end, zone)
     if ends_at < starts_at:
         raise _EventProblem(_("结束时间早于开始时间。"))
-    rule = _read_rule(component, is_all_day, zone, warnings, title)
-    status = STATUSES.get(_text(component.get("STATUS")).upper(), "confirmed")
-    visibility = (
-        "internal"
-        if _text(component.get("CLASS")).upper() in ("PRIVATE", "CONFIDENTIAL")
-        else "public"
-    )
     sequence = _integer(component.get("SEQUENCE"), 0)
     if sequence < 0:
         raise _EventProblem(_("SEQUENCE 不能为负数。"))
     last_modified = component.get("LAST-MODIFIED")
-    last_modified = _to_utc(last_modified.dt, UTC) if last_modified is not None else None
+    values: dict[str, Any] = {
+        "uid": uid,
+        "title": title,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "timezone": timezone,
+        "is_all_day": is_all_day,
+        "recurrence_rule": _read_rule(component, is_all_day, zone, warnings, title),
+        "status": STATUSES.get(_text(component.get("STATUS")).upper(), "confirmed"),
+        "visibility": (
+            "internal"
+            if _text(component.get("CLASS")).upper() in ("PRIVATE", "CONFIDENTIAL")
+            else "public"
+        ),
+        "sequence": sequence,
+        "updated_at": _to_utc(last_modified.dt, UTC) if last_modified is not None else None,
+        "stops": _read_stops(component, zone),
+        "category": _read_category(component),
+    }
     if is_ours:
-        description = _text(component.get(X_DESCRIPTION)) or None
+        given = TRACKER_FIELDS
+        for declared, name in PLAIN_FIELDS:
+            text = _text(component.get(name))
+            try:
+                values[declared.name] = decode_plain(declared, text) if text else declared.default
+            except ValueError as error:
+                raise _EventProblem(
+                    _("%(name)s 的值“%(value)s”无效。", name=name, value=text[:20])
+                ) from error
+        values["reported_headcount"], values["reported_headcount_is_approximate"] = _read_headcount(
+            _text(component.get(X_HEADCOUNT))
+        )
+        values["campaign"] = _read_campaign(component)
+        values["organizations"] = _read_organizations(component)
+        values["participants"] = _read_teams(component)
     else:
-        description = _text(component.get("DESCRIPTION")) or None
-    theme = _text(component.get(X_THEME)) or None
+        given = STANDARD_FIELDS | ({"category"} if values["category"] is not None else set())
+        values["description"] = _text(component.get("DESCRIPTION")) or None
+    theme = values.get("theme")
     if theme and len(theme) > LIMITS["theme"]:
         raise _EventProblem(_("主题太长（最多 %(n)s 个字符）。", n=LIMITS["theme"]))
-    headcount, approximate = _read_headcount(_text(component.get(X_HEADCOUNT)))
-    return EventData(
-        uid=uid,
-        title=title,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        timezone=timezone,
-        is_all_day=is_all_day,
-        recurrence_rule=rule,
-        status=status,
-        visibility=visibility,
-        description=description,
-        theme=theme,
-        outcome=_text(component.get(X_OUTCOME)) or None,
-        headcount=headcount,
-        headcount_is_approximate=approximate,
-        sequence=sequence,
-        last_modified=last_modified,
-        stops=_read_stops(component),
-        organizations=_read_organizations(component),
-        category=_read_category(component),
-        campaign=_read_campaign(component),
-    )
+    return EventInput(**values, given=frozenset(given))
 
 
 def _text(value: Any) -> str:
@@ -424,7 +458,7 @@ def _to_utc(moment, zone) -> datetime:
 
 
 def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: str) -> Optional[str]:
-    """The RRULE as stored: without prefix, UNTIL in local (floating) time."""
+    """The RRULE as stored: UNTIL in UTC next to a timed start, a DATE next to an all-day one."""
     rules = component.get("RRULE")
     if rules is None:
         return None
@@ -432,13 +466,11 @@ def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: st
         if len(rules) > 1:
             raise _EventProblem(_("本系统每个活动只支持一条重复规则（RRULE）。"))
         rules = rules[0]
-    rule = rules.to_ical().decode()
-    parts = parse_rule(rule)
-    until = parts.get("UNTIL")
-    if until and (is_all_day or len(until) == 8):
-        rule = rule.replace(f"UNTIL={until}", f"UNTIL={until[:8]}")
-    else:
-        rule = until_in_zone(rule, zone)
+    text = rules.to_ical().decode()
+    try:
+        rule = stored_rule(text, zone, is_all_day)
+    except (ValueError, TypeError) as error:
+        raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=text[:80])) from error
     if len(rule) > LIMITS["rule"] or not is_valid_rule(rule):
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=rule[:80]))
     if component.get("EXDATE") is not None or component.get("RDATE") is not None:
@@ -461,9 +493,19 @@ def _read_headcount(text: str) -> tuple[Optional[int], bool]:
     return int(number), approximate
 
 
-def _params(value, name: str) -> Optional[str]:
-    found = value.params.get(name) if hasattr(value, "params") else None
-    return str(found) if found not in (None, "") else None
+def _param_values(value, names: dict[str, str]) -> dict[str, Optional[str]]:
+    """A property's parameters by the keys of `names` (None where absent or empty)."""
+    params = getattr(value, "params", {})
+    found = {}
+    for key, parameter in names.items():
+        text = params.get(parameter)
+        found[key] = str(text) if text not in (None, "") else None
+    return found
+
+
+def _bounded(text: Optional[str], limit: str) -> Optional[str]:
+    """Text cut to the length its column holds."""
+    return text[: LIMITS[limit]] if text else None
 
 
 def _as_list(value) -> list:
@@ -472,23 +514,24 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _read_stops(component) -> list[StopData]:
+def _read_stops(component, zone) -> list[StopRow]:
     stops = []
     for value in _as_list(component.get(X_STOP)):
         name = _text(value)
         if not name:
             continue
-        latitude = longitude = None
-        geo = _params(value, "X-GEO")
-        if geo:
-            latitude, longitude = _coordinates(geo.split(";"))
+        params = _param_values(value, STOP_PARAMS)
+        details: dict[str, Any] = {
+            "city": _bounded(params["city"], "city"),
+            "address": _bounded(params["address"], "address"),
+        }
+        if params["geo"]:
+            details["latitude"], details["longitude"] = _coordinates(params["geo"].split(";"))
         stops.append(
-            StopData(
-                name=name[: LIMITS["name"]],
-                city=_params(value, "X-CITY"),
-                address=_params(value, "X-ADDRESS"),
-                latitude=latitude,
-                longitude=longitude,
+            StopRow(
+                location=EntryRef(Location, {"name": name[: LIMITS["name"]]}, details),
+                starts_at=_utc_time(params["starts_at"]),
+                note=_bounded(params["note"], "note"),
             )
         )
     if stops:
@@ -496,11 +539,20 @@ def _read_stops(component) -> list[StopData]:
     location = _text(component.get("LOCATION"))
     if not location:
         return []
-    stop = StopData(name=location[: LIMITS["name"]])
+    details = {}
     geo = component.get("GEO")
     if geo is not None:
-        stop.latitude, stop.longitude = _coordinates([geo.latitude, geo.longitude])
-    return [stop]
+        details["latitude"], details["longitude"] = _coordinates([geo.latitude, geo.longitude])
+    return [StopRow(location=EntryRef(Location, {"name": location[: LIMITS["name"]]}, details))]
+
+
+def _utc_time(text: Optional[str]) -> Optional[datetime]:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, UTC_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError as error:
+        raise _EventProblem(_("时间“%(value)s”无效。", value=text[:20])) from error
 
 
 def _coordinates(values) -> tuple[float, float]:
@@ -513,52 +565,108 @@ def _coordinates(values) -> tuple[float, float]:
     return latitude, longitude
 
 
-def _read_organizations(component) -> list[OrganizationData]:
+def _organization_ref(name: str, params: dict[str, Optional[str]]) -> EntryRef:
+    kind = params["kind"] if params["kind"] in ORGANIZATION_KINDS else "social"
+    defaults = {"kind": kind, "short_name": _bounded(params["short_name"], "short_name")}
+    return EntryRef(Organization, {"name": name[: LIMITS["name"]]}, defaults)
+
+
+def _read_organizations(component) -> list[OrganizationRow]:
     organizations = []
     for value in _as_list(component.get(X_ORGANIZATION)):
-        name = _text(value)[: LIMITS["name"]]
-        role = _params(value, "X-ROLE") or "host"
-        kind = _params(value, "X-KIND") or "social"
-        headcount = _params(value, "X-HEADCOUNT")
+        name = _text(value)
         if not name:
             continue
+        params = _param_values(value, ORGANIZATION_PARAMS)
+        role = params["role"] or "host"
         if role not in ORGANIZATION_ROLES:
             raise _EventProblem(_("未知的组织角色“%(role)s”。", role=role[:20]))
         organizations.append(
-            OrganizationData(
-                name=name,
+            OrganizationRow(
+                organization=_organization_ref(name, params),
                 role=role,
-                kind=kind if kind in ORGANIZATION_KINDS else "social",
-                short_name=_params(value, "X-SHORT-NAME"),
-                headcount=_integer(headcount, 0) if headcount else None,
+                headcount=_integer(params["headcount"], 0) if params["headcount"] else None,
+                note=_bounded(params["note"], "note"),
             )
         )
     return organizations
 
 
-def _read_category(component) -> Optional[dict[str, str]]:
+def _read_teams(component) -> list[ParticipationRow]:
+    teams = []
+    for value in _as_list(component.get(X_TEAM)):
+        name = _text(value)
+        if not name:
+            continue
+        params = _param_values(value, TEAM_PARAMS)
+        role = params["role"] or "participant"
+        if role not in PARTICIPATION_ROLES:
+            raise _EventProblem(_("未知的参与角色“%(role)s”。", role=role[:20]))
+        try:
+            hours = Decimal(params["hours"]) if params["hours"] else None
+        except InvalidOperation as error:
+            raise _EventProblem(_("时长“%(value)s”无效。", value=params["hours"][:20])) from error
+        if hours is not None and not 0 <= hours <= 1000:
+            raise _EventProblem(_("时长“%(value)s”无效。", value=params["hours"][:20]))
+        rank = _integer(params["rank"], 0) if params["rank"] else None
+        teams.append(
+            ParticipationRow(
+                person=None,
+                organization=_organization_ref(name, params),
+                role=role,
+                attended=(params["attended"] or "TRUE").upper() != "FALSE",
+                hours=hours,
+                award=_bounded(params["award"], "award"),
+                rank=rank if rank and rank >= 1 else None,
+            )
+        )
+    return teams
+
+
+def _read_category(component) -> Optional[EntryRef]:
+    """By Chinese name, else by slug; a new one gets a slug made from its name if none."""
     value = component.get(X_CATEGORY)
     if value is not None and _text(value):
-        return {
-            "name_zh": _text(value)[:60],
-            "slug": (_params(value, "X-SLUG") or "")[:40],
-            "name_en": (_params(value, "X-NAME-EN") or _text(value))[:60],
-            "color": _params(value, "X-COLOR") or "#3b6ea5",
-        }
-    categories = component.get("CATEGORIES")
-    for item in _as_list(categories):
-        names = [str(name).strip() for name in getattr(item, "cats", [item])]
+        name = _text(value)[:60]
+        params = _param_values(value, CATEGORY_PARAMS)
+        slug, name_en, color = (params["slug"] or "")[:40], params["name_en"], params["color"]
+    else:
+        names = [
+            str(name).strip()
+            for item in _as_list(component.get("CATEGORIES"))
+            for name in getattr(item, "cats", [item])
+        ]
         names = [name for name in names if name]
-        if names:
-            return {"name_zh": names[0][:60], "slug": "", "name_en": names[0][:60], "color": ""}
-    return None
+        if not names:
+            return None
+        name, slug, name_en, color = names[0][:60], "", None, None
+    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:10]
+    return EntryRef(
+        Category,
+        {"name_zh": name},
+        fallback={"slug": slug} if slug else None,
+        defaults={
+            "slug": slug or f"imported-{digest}",
+            "name_en": (name_en or name)[:60],
+            "color": color if color and _is_color(color) else "#3b6ea5",
+        },
+    )
 
 
-def _read_campaign(component) -> Optional[dict[str, str]]:
+def _read_campaign(component) -> Optional[EntryRef]:
     value = component.get(X_CAMPAIGN)
     if value is None or not _text(value):
         return None
-    return {"name": _text(value)[: LIMITS["name"]], "theme": _params(value, "X-THEME")}
+    theme = _param_values(value, CAMPAIGN_PARAMS)["theme"]
+    return EntryRef(Campaign, {"name": _text(value)[: LIMITS["name"]]}, {"theme": theme})
+
+
+def _is_color(value: str) -> bool:
+    return (
+        len(value) == 7
+        and value.startswith("#")
+        and all(char in "0123456789abcdefABCDEF" for char in value[1:])
+    )
 
 
 def _format_size(size: int) -> str:
@@ -599,151 +707,3 @@ def _check_permissions(events, user: Optional[User]) -> None:
                 )
             ]
         )
-
-
-class _Lookups:
-    """Get-or-create of directory rows by name, remembered within one import."""
-
-    def __init__(self):
-        self.memo: dict[tuple, Any] = {}
-
-    def location(self, stop: StopData) -> Location:
-        details = asdict(stop)
-        name = details.pop("name")
-        return find_or_add(Location, {"name": name}, defaults=details, memo=self.memo)
-
-    def organization(self, data: OrganizationData) -> Organization:
-        return find_or_add(
-            Organization,
-            {"name": data.name},
-            defaults={"kind": data.kind, "short_name": data.short_name},
-            memo=self.memo,
-        )
-
-    def category(self, data: dict[str, str]) -> Category:
-        """By Chinese name, else by slug; a new one gets a slug made from its name if none."""
-        slug = data["slug"]
-        return find_or_add(
-            Category,
-            {"name_zh": data["name_zh"]},
-            fallback={"slug": slug} if slug else None,
-            defaults={
-                "slug": slug
-                or "imported-"
-                + hashlib.sha1(data["name_zh"].encode(), usedforsecurity=False).hexdigest()[:10],
-                "name_en": data["name_en"],
-                "color": data["color"] if _is_color(data["color"]) else "#3b6ea5",
-            },
-            memo=self.memo,
-        )
-
-    def campaign(self, data: dict[str, str]) -> Campaign:
-        return find_or_add(
-            Campaign, {"name": data["name"]}, defaults={"theme": data["theme"]}, memo=self.memo
-        )
-
-
-def _is_color(value: str) -> bool:
-    return (
-        len(value) == 7
-        and value.startswith("#")
-        and all(char in "0123456789abcdefABCDEF" for char in value[1:])
-    )
-
-
-_SCALAR_FIELDS = (
-    "title",
-    "starts_at",
-    "ends_at",
-    "timezone",
-    "is_all_day",
-    "recurrence_rule",
-    "status",
-    "visibility",
-    "description",
-    "theme",
-    "outcome",
-    "headcount",
-    "headcount_is_approximate",
-)
-
-
-def _create_event(data: EventData, user: Optional[User], lookups: _Lookups) -> Event:
-    event = Event(uid=data.uid, sequence=data.sequence, created_by=user)
-    for name in _SCALAR_FIELDS:
-        setattr(event, name, getattr(data, name))
-    if data.last_modified is not None:
-        event.updated_at = data.last_modified
-    event.category = lookups.category(data.category) if data.category else None
-    event.campaign = lookups.campaign(data.campaign) if data.campaign else None
-    for position, stop in enumerate(data.stops):
-        event.stops.append(Stop(location=lookups.location(stop), position=position))
-    for position, organization in enumerate(data.organizations):
-        event.organization_links.append(
-            EventOrganization(
-                organization=lookups.organization(organization),
-                role=organization.role,
-                headcount=organization.headcount,
-                position=position,
-            )
-        )
-    db.session.add(event)
-    return event
-
-
-def _update_event(event: Event, data: EventData, lookups: _Lookups) -> bool:
-    """Apply the file's version; True when anything a subscriber sees changed.
-
-    The flush after the whole file raises SEQUENCE by one for each changed event (the model's
-    listener), so the sequence is set one below the file's when the file's is ahead.
-    """
-    changed = False
-    for name in _SCALAR_FIELDS:
-        if name == "recurrence_rule" and _same_rule(event.recurrence_rule, data.recurrence_rule):
-            continue
-        if getattr(event, name) != getattr(data, name):
-            setattr(event, name, getattr(data, name))
-            changed = True
-    category = lookups.category(data.category) if data.category else None
-    campaign = lookups.campaign(data.campaign) if data.campaign else None
-    if event.category is not category:
-        event.category = category
-        changed = True
-    if event.campaign is not campaign:
-        event.campaign = campaign
-        changed = True
-    locations = [lookups.location(stop) for stop in data.stops]
-    if [stop.location for stop in event.stops] != locations:
-        changed = True
-        for position, location in enumerate(locations):
-            if position < len(event.stops):
-                event.stops[position].location = location
-            else:
-                event.stops.append(Stop(location=location, position=position))
-        del event.stops[len(locations) :]
-    wanted = [
-        OrganizationRow(lookups.organization(item), item.role, item.headcount)
-        for item in data.organizations
-    ]
-    if [(row.organization, row.role, row.headcount) for row in wanted] != [
-        (link.organization, link.role, link.headcount) for link in event.organization_links
-    ]:
-        changed = True
-        apply_organizations(event, wanted)
-    if not changed:
-        return False
-    event.sequence = max(event.sequence or 0, data.sequence - 1)
-    return True
-
-
-def _same_rule(stored: Optional[str], imported: Optional[str]) -> bool:
-    """Rules that differ only in the order of their parts are the same rule."""
-    if not stored or not imported:
-        return stored == imported
-    return parse_rule(stored) == parse_rule(imported)
-
-
-def _audit(event: Event, user: Optional[User], summary: str) -> None:
-    entry = record_audit("import", event, user=user, summary=summary, changes={"uid": event.uid})
-    if user is None:
-        entry.user = None  # record_audit would name a signed-in user; the caller gave none

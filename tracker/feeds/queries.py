@@ -1,18 +1,20 @@
 """Read queries for feeds: which events a feed holds and the rows it renders.
 
 A feed of 10,000 events is read in a fixed number of queries (events, stops, organisations,
-team counts), as plain rows rather than ORM objects: the feed only needs a few columns and
+teams), as plain rows rather than ORM objects: the feed only needs a few columns and
 building 50,000 mapped objects would cost more than rendering them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import Select, or_, select, true
 
+from tracker.events.fields import PUBLIC, feed_scalar_fields
 from tracker.events.queries import EventFilters, filtered_events, takes_part
 from tracker.extensions import db
 from tracker.models import (
@@ -23,6 +25,7 @@ from tracker.models import (
     Headcount,
     Location,
     Organization,
+    Participation,
     Stop,
     headcount_by_rule,
 )
@@ -38,6 +41,8 @@ class FeedStop:
     address: Optional[str]
     latitude: Optional[float]
     longitude: Optional[float]
+    starts_at: Optional[datetime] = None
+    note: Optional[str] = None
 
     @property
     def full_name(self) -> str:
@@ -56,6 +61,7 @@ class FeedOrganization:
     short_name: Optional[str]
     kind: str
     headcount: Optional[int]
+    note: Optional[str] = None
 
     @property
     def display_name(self) -> str:
@@ -63,75 +69,63 @@ class FeedOrganization:
 
 
 @dataclass
-class FeedEvent:
-    """The columns of an event a feed needs, with its stops and organisations in order."""
+class FeedTeam:
+    """An organisation taking part as a team (a contest's), with its result."""
 
-    id: int
-    uid: str
-    title: str
-    description: Optional[str]
-    theme: Optional[str]
-    outcome: Optional[str]
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    is_all_day: bool
-    recurrence_rule: Optional[str]
-    status: str
-    visibility: str
-    headcount: Optional[int]
-    headcount_is_approximate: bool
-    organization_headcount: Optional[int]
-    participation_count: int
-    sequence: int
-    updated_at: datetime
-    category_name: Optional[str]
-    category_slug: Optional[str]
-    category_name_en: Optional[str]
-    category_color: Optional[str]
-    campaign_name: Optional[str]
-    campaign_theme: Optional[str]
-    stops: list[FeedStop] = field(default_factory=list)
-    organizations: list[FeedOrganization] = field(default_factory=list)
+    name: str
+    short_name: Optional[str]
+    kind: str
+    role: str
+    attended: bool
+    hours: Optional[Decimal]
+    award: Optional[str]
+    rank: Optional[int]
+
+
+# Columns every feed reads besides the declared fields it carries.
+_BOOKKEEPING_COLUMNS = (
+    Event.id,
+    Event.uid,
+    Event.sequence,
+    Event.updated_at,
+    Event.organization_headcount,
+    Event.participation_count,
+)
+_ENTRY_COLUMNS = (
+    Category.name_zh.label("category_name"),
+    Category.slug.label("category_slug"),
+    Category.name_en.label("category_name_en"),
+    Category.color.label("category_color"),
+    Campaign.name.label("campaign_name"),
+    Campaign.theme.label("campaign_theme"),
+)
+
+
+def feed_columns(audience: str) -> tuple:
+    """The columns a feed for `audience` reads: its declared fields and the bookkeeping."""
+    declared = tuple(getattr(Event, field.name) for field in feed_scalar_fields(audience))
+    return _BOOKKEEPING_COLUMNS + declared + _ENTRY_COLUMNS
+
+
+class FeedEvent:
+    """An event's columns as a feed needs them (named as in `feed_columns`), with its stops,
+    organisations and teams in order."""
+
+    def __init__(self, **columns):
+        self.__dict__.update(columns)
+        self.stops: list[FeedStop] = []
+        self.organizations: list[FeedOrganization] = []
+        self.teams: list[FeedTeam] = []
 
     @property
-    def reported_headcount(self) -> Optional[Headcount]:
+    def shown_headcount(self) -> Optional[Headcount]:
         """The headcount rule, from the figures kept on the event row."""
         return headcount_by_rule(
-            self.headcount,
-            self.headcount_is_approximate,
+            self.reported_headcount,
+            self.reported_headcount_is_approximate,
             self.organization_headcount,
             self.participation_count,
         )
-
-
-_EVENT_COLUMNS = (
-    Event.id,
-    Event.uid,
-    Event.title,
-    Event.description,
-    Event.theme,
-    Event.outcome,
-    Event.starts_at,
-    Event.ends_at,
-    Event.timezone,
-    Event.is_all_day,
-    Event.recurrence_rule,
-    Event.status,
-    Event.visibility,
-    Event.headcount,
-    Event.headcount_is_approximate,
-    Event.organization_headcount,
-    Event.participation_count,
-    Event.sequence,
-    Event.updated_at,
-    Category.name_zh,
-    Category.slug,
-    Category.name_en,
-    Category.color,
-    Campaign.name,
-    Campaign.theme,
-)
 
 
 def public_feed_events(filters: EventFilters) -> Select:
@@ -151,11 +145,11 @@ def _where(statement: Select):
     return statement.whereclause if statement.whereclause is not None else true()
 
 
-def load_feed_events(statement: Select) -> list[FeedEvent]:
-    """The feed's events with their stops and organisations, in three queries."""
+def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEvent]:
+    """The feed's events with their stops, organisations and teams, in four queries."""
     where = _where(statement)
     rows = db.session.execute(
-        select(*_EVENT_COLUMNS)
+        select(*feed_columns(audience))
         .select_from(Event)
         .outerjoin(Category, Event.category_id == Category.id)
         .outerjoin(Campaign, Event.campaign_id == Campaign.id)
@@ -165,9 +159,9 @@ def load_feed_events(statement: Select) -> list[FeedEvent]:
     if not rows:
         return []
     event_ids = select(Event.id).where(where)
-    events = {row[0]: FeedEvent(*row) for row in rows}
+    events = {row.id: FeedEvent(**row._mapping) for row in rows}
 
-    for event_id, name, city, address, latitude, longitude in db.session.execute(
+    for event_id, *stop in db.session.execute(
         select(
             Stop.event_id,
             Location.name,
@@ -175,14 +169,16 @@ def load_feed_events(statement: Select) -> list[FeedEvent]:
             Location.address,
             Location.latitude,
             Location.longitude,
+            Stop.starts_at,
+            Stop.note,
         )
         .join(Location, Stop.location_id == Location.id)
         .where(Stop.event_id.in_(event_ids))
         .order_by(Stop.event_id, Stop.position)
     ):
-        events[event_id].stops.append(FeedStop(name, city, address, latitude, longitude))
+        events[event_id].stops.append(FeedStop(*stop))
 
-    for event_id, role, name, short_name, kind, headcount in db.session.execute(
+    for event_id, *link in db.session.execute(
         select(
             EventOrganization.event_id,
             EventOrganization.role,
@@ -190,12 +186,29 @@ def load_feed_events(statement: Select) -> list[FeedEvent]:
             Organization.short_name,
             Organization.kind,
             EventOrganization.headcount,
+            EventOrganization.note,
         )
         .join(Organization, EventOrganization.organization_id == Organization.id)
         .where(EventOrganization.event_id.in_(event_ids))
         .order_by(EventOrganization.event_id, EventOrganization.position, EventOrganization.id)
     ):
-        events[event_id].organizations.append(
-            FeedOrganization(role, name, short_name, kind, headcount)
+        events[event_id].organizations.append(FeedOrganization(*link))
+
+    for event_id, *team in db.session.execute(
+        select(
+            Participation.event_id,
+            Organization.name,
+            Organization.short_name,
+            Organization.kind,
+            Participation.role,
+            Participation.attended,
+            Participation.hours,
+            Participation.award,
+            Participation.rank,
         )
+        .join(Organization, Participation.organization_id == Organization.id)
+        .where(Participation.event_id.in_(event_ids))
+        .order_by(Participation.event_id, Participation.position, Participation.id)
+    ):
+        events[event_id].teams.append(FeedTeam(*team))
     return list(events.values())

@@ -21,20 +21,18 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
-    event,
     func,
-    inspect,
     literal,
     select,
     text,
     union_all,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
-from tracker.recurrence import until_in_zone
+from tracker.recurrence import has_end, until_in_zone
 
 if TYPE_CHECKING:
     from tracker.models.accounts import User
@@ -52,25 +50,6 @@ TOOK_PART_ROLES = ("participant", "exhibitor", "team")
 INVOLVEMENT_FLAGS = ("hosted", "co_organized", "took_part")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 UID_DOMAIN = "activity-tracker"
-
-# Columns whose change a calendar subscriber would see; a change raises SEQUENCE.
-SUBSCRIBER_VISIBLE_COLUMNS = (
-    "title",
-    "description",
-    "category_id",
-    "campaign_id",
-    "theme",
-    "starts_at",
-    "ends_at",
-    "timezone",
-    "is_all_day",
-    "recurrence_rule",
-    "status",
-    "visibility",
-    "headcount",
-    "headcount_is_approximate",
-    "outcome",
-)
 
 
 def new_uid() -> str:
@@ -135,13 +114,17 @@ class Event(Base):
     series_ends_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     is_all_day: Mapped[bool] = mapped_column(Boolean, default=False)
-    # RRULE value without the "RRULE:" prefix; UNTIL in local wall time (floating), which
-    # feeds turn into UTC on export as RFC 5545 requires. A UTC UNTIL is accepted too.
+    # RRULE value without the "RRULE:" prefix, as RFC 5545 has it next to DTSTART: UNTIL in
+    # UTC for a timed event, a DATE for an all-day one (tracker.recurrence.stored_rule).
     recurrence_rule: Mapped[Optional[str]] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="confirmed", index=True)
     visibility: Mapped[str] = mapped_column(String(20), default="public", index=True)
-    headcount: Mapped[Optional[int]] = mapped_column(Integer)
-    headcount_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The figure the coordinator reported (报告人数); not the headcount rule's answer, which
+    # is `shown_headcount`. The columns keep their first names.
+    reported_headcount: Mapped[Optional[int]] = mapped_column("headcount", Integer)
+    reported_headcount_is_approximate: Mapped[bool] = mapped_column(
+        "headcount_is_approximate", Boolean, default=False
+    )
     outcome: Mapped[Optional[str]] = mapped_column(Text)
     notes: Mapped[Optional[str]] = mapped_column(Text)
     date_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -217,14 +200,14 @@ class Event(Base):
         return self.organizations_in_role("host")
 
     @property
-    def reported_headcount(self) -> Optional[Headcount]:
+    def shown_headcount(self) -> Optional[Headcount]:
         """The headcount rule over the event's rows as they are now (saved or not)."""
         organization_counts = [
             link.headcount for link in self.organization_links if link.headcount is not None
         ]
         return headcount_by_rule(
-            self.headcount,
-            self.headcount_is_approximate,
+            self.reported_headcount,
+            self.reported_headcount_is_approximate,
             sum(organization_counts) if organization_counts else None,
             len(self.participations),
         )
@@ -289,9 +272,8 @@ class Event(Base):
         rules = self.recurrence()
         if rules is None:
             return self.ends_at
-        for rule in rules._rrule:
-            if rule._until is None and rule._count is None:
-                return None
+        if not has_end(self.recurrence_rule):
+            return None
         occurrences = list(rules)
         if not occurrences:
             return self.ends_at
@@ -481,81 +463,6 @@ def refresh_organization_involvements(connection, event_ids=None) -> None:
         chunk = event_ids[start : start + REFRESH_CHUNK]
         connection.execute(table.delete().where(table.c.event_id.in_(chunk)))
         connection.execute(table.insert().from_select(columns, involvements_select(chunk)))
-
-
-# Relationships count too: assigning `event.category` sets category_id only during the flush.
-SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
-    "category",
-    "campaign",
-    "stops",
-    "organization_links",
-    "participations",
-)
-
-
-# What the kept figures and the series end are computed from.
-FIGURE_RELATIONSHIPS = ("participations", "organization_links")
-SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone")
-
-
-@event.listens_for(Session, "before_flush")
-def _track_subscriber_visible_changes(session: Session, flush_context, instances) -> None:
-    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change;
-    recompute the series end when the times or the rule change, and recount the kept figures
-    of each event that is new or whose participations or organisations change.
-
-    Children (stops, organisations, participations) count as part of their event.
-    """
-    # The session rebuilds these sets at every access: read them once.
-    new, dirty, deleted = set(session.new), set(session.dirty), set(session.deleted)
-    watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
-    changed: set[Event] = set()
-    recount: set[Event] = set()
-    for obj in new | dirty | deleted:
-        if isinstance(obj, Event):
-            if obj in deleted:
-                continue
-            attributes = inspect(obj).attrs
-
-            def changes(names, attributes=attributes) -> bool:
-                return any(attributes[name].history.has_changes() for name in names)
-
-            if obj in new or changes(SERIES_COLUMNS):
-                obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
-            if obj in new or changes(FIGURE_RELATIONSHIPS):
-                recount.add(obj)
-            if obj not in new and changes(watched):
-                changed.add(obj)
-        elif isinstance(obj, (Stop, EventOrganization, Participation)):
-            if obj in dirty and not session.is_modified(obj):
-                continue
-            parent = obj.event
-            if parent is None or parent in deleted:
-                continue
-            if not isinstance(obj, Stop):
-                recount.add(parent)
-            if parent not in new:
-                changed.add(parent)
-    for counted_event in recount:
-        counted_event.recount_figures(frozenset(deleted))
-    # Kept on this flush (not the session), so a flush that fails leaves nothing behind.
-    flush_context.attributes[_INVOLVEMENTS_TO_REFRESH] = recount
-    for changed_event in changed:
-        changed_event.sequence = (changed_event.sequence or 0) + 1
-        changed_event.updated_at = now_utc()
-
-
-_INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
-
-
-@event.listens_for(Session, "after_flush")
-def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
-    """Rewrite the kept involvements of the events recounted before this flush, now that new
-    events, roles and participations have their ids and rows."""
-    events = flush_context.attributes.get(_INVOLVEMENTS_TO_REFRESH, set())
-    event_ids = {counted.id for counted in events if counted.id is not None}
-    if event_ids:
-        refresh_organization_involvements(session.connection(), event_ids)
 
 
 def recount_all_event_figures(connection) -> None:

@@ -247,7 +247,7 @@ def event_figures_select(scope: StatsScope) -> Select:
     Read from the events table alone: the figures of an event's participations and
     organisations are kept on it (`Event.recount_figures`, run at every flush).
     """
-    reported = Event.headcount
+    reported = Event.reported_headcount
     month = local_month(Event.starts_at)
     if scope.first_month:
         # A series or a long event that began before the period sits in its first month.
@@ -264,7 +264,7 @@ def event_figures_select(scope: StatsScope) -> Select:
             func.nullif(Event.participation_count, 0),
         ).label("headcount"),
         case(
-            (reported.is_not(None) & Event.headcount_is_approximate.is_(True), 1),
+            (reported.is_not(None) & Event.reported_headcount_is_approximate.is_(True), 1),
             else_=0,
         ).label("approximate"),
         Event.attended_count.label("participations"),

@@ -1,0 +1,94 @@
+"""What every flush keeps up to date on an event: SEQUENCE and LAST-MODIFIED when a
+subscriber would see a change, the end of a series, and the kept figures and organisation
+involvements the statistics read.
+
+Children (stops, organisations, participations) count as part of their event. Whichever code
+writes an event through the ORM gets this; rows written through Core need
+`tracker.models.events.recount_all_event_figures` afterwards.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from tracker.db import now_utc
+from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
+from tracker.models import Event, EventOrganization, Participation, Stop
+from tracker.models.events import refresh_organization_involvements
+from tracker.recurrence import stored_rule
+
+# Relationships count too: assigning `event.category` sets category_id only during the flush.
+ROW_RELATIONSHIPS = {
+    "stops": "stops",
+    "organizations": "organization_links",
+    "participants": "participations",
+}
+SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
+    "category",
+    "campaign",
+    *(ROW_RELATIONSHIPS[name] for name in ROW_FIELDS),
+)
+# What the kept figures and the series end are computed from.
+FIGURE_RELATIONSHIPS = ("participations", "organization_links")
+SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone", "is_all_day")
+_INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
+
+
+@event.listens_for(Session, "before_flush")
+def _track_subscriber_visible_changes(session: Session, flush_context, instances) -> None:
+    """Raise SEQUENCE and LAST-MODIFIED once per flush for each event a subscriber sees change;
+    keep the rule in its stored form and recompute the series end when the times or the rule
+    change, and recount the kept figures
+    of each event that is new or whose participations or organisations change."""
+    # The session rebuilds these sets at every access: read them once.
+    new, dirty, deleted = set(session.new), set(session.dirty), set(session.deleted)
+    watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
+    changed: set[Event] = set()
+    recount: set[Event] = set()
+    for obj in new | dirty | deleted:
+        if isinstance(obj, Event):
+            if obj in deleted:
+                continue
+            attributes = inspect(obj).attrs
+
+            def changes(names, attributes=attributes) -> bool:
+                return any(attributes[name].history.has_changes() for name in names)
+
+            if obj in new or changes(SERIES_COLUMNS):
+                if obj.recurrence_rule:
+                    rule = stored_rule(obj.recurrence_rule, obj.zone, bool(obj.is_all_day))
+                    if rule != obj.recurrence_rule:
+                        obj.recurrence_rule = rule
+                obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
+            if obj in new or changes(FIGURE_RELATIONSHIPS):
+                recount.add(obj)
+            if obj not in new and changes(watched):
+                changed.add(obj)
+        elif isinstance(obj, (Stop, EventOrganization, Participation)):
+            if obj in dirty and not session.is_modified(obj):
+                continue
+            parent = obj.event
+            if parent is None or parent in deleted:
+                continue
+            if not isinstance(obj, Stop):
+                recount.add(parent)
+            if parent not in new:
+                changed.add(parent)
+    for counted_event in recount:
+        counted_event.recount_figures(frozenset(deleted))
+    # Kept on this flush (not the session), so a flush that fails leaves nothing behind.
+    flush_context.attributes[_INVOLVEMENTS_TO_REFRESH] = recount
+    for changed_event in changed:
+        changed_event.sequence = (changed_event.sequence or 0) + 1
+        changed_event.updated_at = now_utc()
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
+    """Rewrite the kept involvements of the events recounted before this flush, now that new
+    events, roles and participations have their ids and rows."""
+    events = flush_context.attributes.get(_INVOLVEMENTS_TO_REFRESH, set())
+    event_ids = {counted.id for counted in events if counted.id is not None}
+    if event_ids:
+        refresh_organization_involvements(session.connection(), event_ids)
