@@ -10,8 +10,8 @@ from sqlalchemy import func, select, update
 
 from tracker.events import services
 from tracker.events.forms import rule_fields
-from tracker.recurrence import same_rule
 from tracker.models import AuditEntry, Event, EventOrganization, Location, Participation, Stop
+from tracker.recurrence import same_rule
 
 
 def event_form(**overrides):
