@@ -172,7 +172,15 @@ class FeedContext:
         key = (name, text, tuple(sorted(params.items())))
         value = self._texts.get(key)
         if value is None:
-            value = self._texts[key] = self._share(vText(text, params=params))
+            escaped = [key for key, param_text in params.items() if "\\" in param_text]
+            if escaped:
+                # icalendar reads a parameter's "\\" as one backslash (and "\\;" as ";"):
+                # double them and quote the value, so the importer reads back what was written.
+                params = params | {key: params[key].replace("\\", "\\\\") for key in escaped}
+            value = vText(text, params=params)
+            if escaped:
+                value.params.quote_also = value.params.quote_also | dict.fromkeys(escaped, "\\")
+            self._texts[key] = self._share(value)
         return value
 
     def rule(self, text: str) -> vRecur:

@@ -172,7 +172,7 @@ def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
 
 
 def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
-    parsed = parse_calendar(data)
+    parsed = _parse_calendar(data)
     if parsed.problems:
         shown = [str(problem) for problem in parsed.problems[:MAX_REPORTED_ERRORS]]
         if len(parsed.problems) > len(shown):
@@ -216,7 +216,15 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
 
 def parse_calendar(data: bytes) -> ParsedCalendar:
     """Every event of the file as input values, with the problems of those that cannot be
-    read (with their line numbers); raises ImportRefused when the file as a whole cannot."""
+    read (with their line numbers); raises ImportRefused when the file as a whole cannot.
+    Messages follow the page's language, or the default language outside a request."""
+    if has_request_context():
+        return _parse_calendar(data)
+    with default_locale():
+        return _parse_calendar(data)
+
+
+def _parse_calendar(data: bytes) -> ParsedCalendar:
     limit = max_import_bytes()
     if len(data) > limit:
         raise ImportRefused(
