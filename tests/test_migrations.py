@@ -106,3 +106,66 @@ def test_kept_involvements_are_filled_and_duplicate_people_stop_the_upgrade(tmp_
             assert version.scalar() >= "0006"  # past the duplicate check
             assert connection.scalar(select(func.count()).select_from(Participation)) == 1
         database.engine.dispose()
+
+
+def test_0008_stores_until_in_utc_and_the_downgrade_restores_wall_time(tmp_path):
+    """Rules saved with a local (floating) UNTIL get RFC 5545's form: UTC next to a timed
+    start, a DATE next to an all-day one; the downgrade gives back the wall time."""
+    from datetime import UTC, datetime
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import insert, select
+
+    from tracker import create_app
+    from tracker.models import Event, new_uid
+
+    url = "sqlite:///" + str(tmp_path / "rules.db")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
+    start = datetime(2019, 6, 5, 1, tzinfo=UTC)
+    rules = {
+        "上海": ("Asia/Shanghai", False, "FREQ=WEEKLY;BYDAY=WE;UNTIL=20190731T235959"),
+        "纽约": ("America/New_York", False, "FREQ=DAILY;UNTIL=20190710T090000"),
+        "全天": ("Asia/Shanghai", True, "FREQ=WEEKLY;UNTIL=20190731T235959"),
+        "次数": ("Asia/Shanghai", False, "FREQ=MONTHLY;BYDAY=1FR;COUNT=6"),
+    }
+    with app.app_context():
+        upgrade(revision="0007")
+        with database.engine.begin() as connection:
+            for title, (zone, all_day, rule) in rules.items():
+                connection.execute(
+                    insert(Event.__table__).values(
+                        uid=new_uid(),
+                        title=title,
+                        starts_at=start,
+                        ends_at=start,
+                        timezone=zone,
+                        is_all_day=all_day,
+                        recurrence_rule=rule,
+                        status="confirmed",
+                        visibility="public",
+                        sequence=0,
+                        version=1,
+                        created_at=start,
+                        updated_at=start,
+                    )
+                )
+
+        def stored():
+            with database.engine.connect() as connection:
+                return dict(connection.execute(select(Event.title, Event.recurrence_rule)).all())
+
+        upgrade(revision="0008")
+        assert stored() == {
+            "上海": "FREQ=WEEKLY;UNTIL=20190731T155959Z;BYDAY=WE",
+            "纽约": "FREQ=DAILY;UNTIL=20190710T130000Z",
+            "全天": "FREQ=WEEKLY;UNTIL=20190731",
+            "次数": "FREQ=MONTHLY;COUNT=6;BYDAY=1FR",
+        }
+        downgrade(revision="0007")
+        assert stored() == {
+            "上海": "FREQ=WEEKLY;UNTIL=20190731T235959;BYDAY=WE",
+            "纽约": "FREQ=DAILY;UNTIL=20190710T090000",
+            "全天": "FREQ=WEEKLY;UNTIL=20190731T235959",
+            "次数": "FREQ=MONTHLY;COUNT=6;BYDAY=1FR",
+        }
+        database.engine.dispose()

@@ -45,7 +45,7 @@ def feed_cache() -> BoundedCache:
 
 
 # Raise when the feed's shape changes, so caches and clients' ETags from before are dropped.
-FEED_FORMAT_VERSION = "2"
+FEED_FORMAT_VERSION = "3"
 MAX_TOKEN_NAME_LENGTH = 100
 TOKEN_USE_RECORDED_EVERY = timedelta(hours=1)
 
