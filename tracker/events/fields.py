@@ -116,6 +116,12 @@ RENAMED_FIELDS = {
 }
 
 
+# Long texts: the form shows them at its end; the event page shows the description under
+# the facts and the others after the itinerary, organisations and participants.
+LONG_TEXT_FIELDS = tuple(field for field in EVENT_FIELDS if field.kind == "long_text")
+CLOSING_SECTIONS = tuple(field for field in LONG_TEXT_FIELDS if field.name != "description")
+
+
 def feed_scalar_fields(audience: str) -> tuple[EventField, ...]:
     """The event's own columns a feed for `audience` carries."""
     return tuple(field for field in EVENT_FIELDS if field.is_scalar and field.carried_in(audience))

@@ -33,6 +33,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
 from tracker.events.fields import (
+    LONG_TEXT_FIELDS,
     SCALAR_FIELDS,
     EntryRef,
     EventInput,
@@ -515,6 +516,10 @@ class EventForm(FlaskForm):
             organizations=organizations,
             participants=participants,
         )
+
+    def long_text_fields(self) -> list:
+        """The long texts, in declaration order (the form shows them together)."""
+        return [self[field.name] for field in LONG_TEXT_FIELDS]
 
     def submitted_version(self) -> Optional[int]:
         """The version the user loaded, or None when the hidden field was tampered with."""

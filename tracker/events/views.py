@@ -9,6 +9,7 @@ from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal
 from tracker.events import blueprint, services
 from tracker.events.calendar import month_grid, parse_month, recent_events, upcoming_occurrences
+from tracker.events.fields import CLOSING_SECTIONS
 from tracker.events.forms import (
     COMMON_TIMEZONES,
     EventForm,
@@ -102,6 +103,7 @@ def show_event(event_id: int):
         history=history,
         change_lines=services.change_lines,
         action_labels=services.ACTION_LABELS,
+        closing_sections=CLOSING_SECTIONS,
     )
 
 
