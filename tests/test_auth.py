@@ -62,6 +62,21 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
     assert not is_signed_in(client)
 
 
+def test_lock_out_message_names_the_configured_window(app, client, make_user, csrf_token):
+    app.config.update(SIGN_IN_WINDOW_MINUTES=30, SIGN_IN_MAX_FAILURES_PER_ACCOUNT=2)
+    make_user("wang")
+    for _attempt in range(2):
+        assert post_login(client, csrf_token, "wang", "wrong password").status_code == 200
+    response = post_login(client, csrf_token, "wang", PASSWORD)
+    assert response.status_code == 429
+    assert "请 30 分钟后再试" in response.get_data(as_text=True)
+    response = client.post(
+        "/login?lang=en",
+        data={"username": "wang", "password": PASSWORD, "csrf_token": csrf_token()},
+    )
+    assert "try again in 30 minutes" in response.get_data(as_text=True)
+
+
 def test_lock_ends_when_the_window_has_passed(client, make_user, csrf_token, db):
     make_user("wang")
     for _attempt in range(5):
@@ -277,6 +292,20 @@ def test_duplicate_or_short_password_accounts_are_refused(
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 
+def test_minimum_password_length_is_a_setting(app, client, make_user, sign_in, csrf_token, db):
+    app.config["PASSWORD_MIN_LENGTH"] = 12
+    sign_in(make_user("admin", role="admin"))
+    data = {"role": "coordinator", "csrf_token": csrf_token("/admin/users/new")}
+    response = client.post(
+        "/admin/users/new", data={**data, "username": "zhao", "password": "eleven char"}
+    )
+    assert "密码至少需要 12 个字符" in response.get_data(as_text=True)
+    response = client.post(
+        "/admin/users/new", data={**data, "username": "zhao", "password": "twelve chars"}
+    )
+    assert response.status_code == 302
+
+
 @pytest.mark.parametrize("path", ["/admin/users/", "/admin/users/new", "/admin/users/1/edit"])
 def test_coordinator_cannot_manage_accounts(client, make_user, sign_in, path):
     sign_in(make_user("wang"))
@@ -332,6 +361,13 @@ def test_user_create_command_prompts_for_the_password(runner, db, client, csrf_t
     )
     assert result.exit_code == 0, result.output
     assert post_login(client, csrf_token, "li", "typed password").status_code == 302
+
+
+def test_user_create_command_refuses_a_short_password_in_chinese(runner, db):
+    result = runner.invoke(args=["user", "create", "li", "--password", "short"])
+    assert result.exit_code == 1
+    assert "密码至少需要 8 个字符" in result.output
+    assert db.session.scalar(select(func.count(User.id))) == 0
 
 
 def test_a_fresh_database_has_no_account_to_guess(db, client, csrf_token):

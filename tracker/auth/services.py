@@ -6,6 +6,7 @@ from functools import cache
 from typing import Optional
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,20 +16,23 @@ from tracker.db import now_utc
 from tracker.extensions import db
 from tracker.models import USER_ROLES, Organization, User
 
-MIN_PASSWORD_LENGTH = 8
-# Defaults; override with TRACKER_SIGN_IN_* settings.
-SIGN_IN_WINDOW_MINUTES = 15
-SIGN_IN_MAX_FAILURES_PER_ACCOUNT = 5
-SIGN_IN_MAX_FAILURES_PER_ADDRESS = 20
-
 
 class AccountError(ValueError):
     """A user-facing reason why an account operation was refused."""
 
 
+def password_problem(password: str) -> Optional[str]:
+    """Why this password is refused (shorter than PASSWORD_MIN_LENGTH), or None."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        return _("密码至少需要 %(min)d 个字符。", min=minimum)
+    return None
+
+
 def _check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
 
 
 def create_user(
@@ -134,23 +138,16 @@ def _stand_in_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
-
-
 def sign_in_is_throttled(username: str, address: str) -> bool:
     """Whether too many passwords failed lately for this account or from this address."""
-    window_start = now_utc() - timedelta(
-        minutes=_setting("SIGN_IN_WINDOW_MINUTES", SIGN_IN_WINDOW_MINUTES)
-    )
+    config = current_app.config
+    window_start = now_utc() - timedelta(minutes=config["SIGN_IN_WINDOW_MINUTES"])
     recent = select(func.count(SignInFailure.id)).where(SignInFailure.failed_at >= window_start)
     by_account = db.session.scalar(recent.where(SignInFailure.username == _key(username)))
-    if by_account >= _setting("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", SIGN_IN_MAX_FAILURES_PER_ACCOUNT):
+    if by_account >= config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]:
         return True
     by_address = db.session.scalar(recent.where(SignInFailure.address == address[:64]))
-    return by_address >= _setting(
-        "SIGN_IN_MAX_FAILURES_PER_ADDRESS", SIGN_IN_MAX_FAILURES_PER_ADDRESS
-    )
+    return by_address >= config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"]
 
 
 def record_failed_sign_in(username: str, address: str) -> None:
