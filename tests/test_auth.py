@@ -213,6 +213,32 @@ def test_user_changes_own_password(client, make_user, sign_in, csrf_token, db):
     assert post_login(client, csrf_token, "wang", "a new secret 1").status_code == 302
 
 
+def test_account_errors_follow_the_page_language(client, make_user, sign_in, csrf_token):
+    admin = make_user("admin", role="admin")
+    sign_in(admin)
+    client.get("/account?lang=en")
+    response = client.post(
+        "/account",
+        data={
+            "current_password": "wrong one",
+            "new_password": "a new secret 1",
+            "confirm_password": "a new secret 1",
+            "csrf_token": csrf_token("/account"),
+        },
+    )
+    assert "The current password is incorrect." in response.get_data(as_text=True)
+    response = client.post(
+        f"/admin/users/{admin.id}/edit",
+        data={"role": "coordinator", "csrf_token": csrf_token(f"/admin/users/{admin.id}/edit")},
+    )
+    assert "You cannot disable your own account" in response.get_data(as_text=True)
+
+
+def test_overlong_sign_in_name_is_refused_in_chinese(client, csrf_token):
+    response = post_login(client, csrf_token, "w" * 81, PASSWORD)
+    assert "不能超过 80 个字符" in response.get_data(as_text=True)
+
+
 # --- account administration ------------------------------------------------------------
 
 
@@ -368,6 +394,13 @@ def test_user_create_command_refuses_a_short_password_in_chinese(runner, db):
     assert result.exit_code == 1
     assert "密码至少需要 8 个字符" in result.output
     assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_user_create_command_names_a_taken_username(runner, make_user):
+    make_user("li")
+    result = runner.invoke(args=["user", "create", "li", "--password", "a good password"])
+    assert result.exit_code == 1
+    assert "用户名“li”已存在" in result.output
 
 
 def test_a_fresh_database_has_no_account_to_guess(db, client, csrf_token):

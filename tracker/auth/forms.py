@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
@@ -23,11 +23,9 @@ def _check_password_rules(form, field) -> None:
 
 class LoginForm(FlaskForm):
     username = StringField(
-        _l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=80)]
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名")), too_long(80)]
     )
-    password = PasswordField(
-        _l("密码"), validators=[DataRequired(_l("请输入密码")), Length(max=200)]
-    )
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码")), too_long(200)])
 
 
 class PasswordChangeForm(FlaskForm):

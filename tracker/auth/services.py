@@ -45,12 +45,12 @@ def create_user(
     """Create an account with a hashed password; refuses duplicates and short passwords."""
     username = username.strip()
     if not username:
-        raise AccountError("用户名不能为空")
+        raise AccountError(_("用户名不能为空。"))
     if role not in USER_ROLES:
-        raise AccountError(f"未知角色：{role}")
+        raise AccountError(_("未知角色：%(role)s", role=role))
     _check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"用户名“{username}”已存在")
+        raise AccountError(_("用户名“%(name)s”已存在。", name=username))
     user = User(
         username=username,
         password_hash=generate_password_hash(password),
@@ -86,9 +86,9 @@ def update_user(
     An admin cannot demote or disable their own account, so there is always one admin left.
     """
     if role not in USER_ROLES:
-        raise AccountError(f"未知角色：{role}")
+        raise AccountError(_("未知角色：%(role)s", role=role))
     if account.id == changed_by.id and (role != "admin" or not is_enabled):
-        raise AccountError("不能停用自己的账号或取消自己的管理员角色")
+        raise AccountError(_("不能停用自己的账号或取消自己的管理员角色。"))
     before = _account_values(account)
     account.role = role
     account.organization = organization
@@ -108,7 +108,7 @@ def update_user(
 def change_own_password(account: User, current_password: str, new_password: str) -> None:
     """Let a signed-in user replace their password after proving they know the current one."""
     if not check_password_hash(account.password_hash, current_password):
-        raise AccountError("当前密码不正确")
+        raise AccountError(_("当前密码不正确。"))
     _check_password_rules(new_password)
     account.password_hash = generate_password_hash(new_password)
     record_audit("edit", account, user=account, changes={"password": ["***", "***"]})
