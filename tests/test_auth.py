@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
 
 from tracker import create_app
 from tracker.auth.models import SignInFailure
+from tracker.config import DefaultConfig
 from tracker.db import now_utc
 from tracker.extensions import db as database
 from tracker.models import AuditEntry, User
@@ -117,16 +119,12 @@ def test_successful_sign_in_clears_the_accounts_failures(client, make_user, csrf
     assert count == 0
 
 
-def test_failures_are_shared_by_every_worker_process(
-    client, make_user, csrf_token, migrated_database
-):
+def test_failures_are_shared_by_every_worker_process(client, make_user, csrf_token, app_settings):
     """Another app instance on the same database (another gunicorn worker) sees the lock."""
     make_user("wang")
     for _attempt in range(5):
         post_login(client, csrf_token, "wang", "wrong password")
-    other_worker = create_app(
-        {"DATABASE_URL": migrated_database, "TESTING": True, "SECRET_KEY": "another-key"}
-    )
+    other_worker = create_app({**app_settings, "SECRET_KEY": "another-key"})
     with other_worker.app_context():
         response = login_from(other_worker.test_client(), "127.0.0.1", "wang", PASSWORD)
         assert response.status_code == 429
@@ -237,6 +235,22 @@ def test_account_errors_follow_the_page_language(client, make_user, sign_in, csr
 def test_overlong_sign_in_name_is_refused_in_chinese(client, csrf_token):
     response = post_login(client, csrf_token, "w" * 81, PASSWORD)
     assert "不能超过 80 个字符" in response.get_data(as_text=True)
+
+
+def test_new_passwords_are_hashed_with_the_configured_method(app, make_user):
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt:1024:8:1"
+    assert make_user("wang").password_hash.startswith("scrypt:1024:8:1$")
+
+
+def test_passwords_hashed_with_another_method_or_cost_still_sign_in(
+    app, client, make_user, csrf_token, db
+):
+    """Hashes made before the method changed (here: the production default) keep working."""
+    user = make_user("wang")
+    user.password_hash = generate_password_hash(PASSWORD, DefaultConfig.PASSWORD_HASH_METHOD)
+    db.session.commit()
+    assert app.config["PASSWORD_HASH_METHOD"] != DefaultConfig.PASSWORD_HASH_METHOD
+    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 302
 
 
 # --- account administration ------------------------------------------------------------

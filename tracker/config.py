@@ -28,6 +28,9 @@ class DefaultConfig:
     # so sign-in throttling sees the client's address and links use the public scheme and host.
     TRUSTED_PROXIES = 0
 
+    # werkzeug's generate_password_hash method; checking a password reads the method from the
+    # stored hash, so a change of method or cost keeps existing passwords valid.
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # noqa: S105 (a method name, not a password)
     PASSWORD_MIN_LENGTH = 8
     # Sign-in throttling: failed passwords counted over the last SIGN_IN_WINDOW_MINUTES.
     SIGN_IN_WINDOW_MINUTES = 15

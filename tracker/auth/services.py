@@ -29,6 +29,12 @@ def password_problem(password: str) -> Optional[str]:
     return None
 
 
+def hash_password(password: str) -> str:
+    """A salted hash made with PASSWORD_HASH_METHOD; checking reads the method from the hash,
+    so passwords hashed before a change of method or cost keep working."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def _check_password_rules(password: str) -> None:
     problem = password_problem(password)
     if problem:
@@ -53,7 +59,7 @@ def create_user(
         raise AccountError(_("用户名“%(name)s”已存在。", name=username))
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         organization=organization,
     )
@@ -95,7 +101,7 @@ def update_user(
     account.is_enabled = is_enabled
     if new_password:
         _check_password_rules(new_password)
-        account.password_hash = generate_password_hash(new_password)
+        account.password_hash = hash_password(new_password)
     changes = diff_values(before, _account_values(account))
     if new_password:
         changes["password"] = ["***", "***"]
@@ -110,7 +116,7 @@ def change_own_password(account: User, current_password: str, new_password: str)
     if not check_password_hash(account.password_hash, current_password):
         raise AccountError(_("当前密码不正确。"))
     _check_password_rules(new_password)
-    account.password_hash = generate_password_hash(new_password)
+    account.password_hash = hash_password(new_password)
     record_audit("edit", account, user=account, changes={"password": ["***", "***"]})
     db.session.commit()
 
@@ -128,14 +134,14 @@ def authenticate(username: str, password: str) -> Optional[User]:
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.is_enabled:
         # Check against a stand-in hash so a missing account answers as slowly as a wrong password.
-        check_password_hash(_stand_in_hash(), password)
+        check_password_hash(_stand_in_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
 @cache
-def _stand_in_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+def _stand_in_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def sign_in_is_throttled(username: str, address: str) -> bool:
