@@ -108,13 +108,19 @@ def _forget_request_globals() -> None:
 
 
 def _empty_all_tables() -> None:
+    """Delete every row, children first, and start the ids again from 1 as in a new database.
+
+    DELETE, not TRUNCATE, on PostgreSQL too: TRUNCATE takes a quarter of a second per test
+    even on empty tables, DELETE of a test's few rows a few milliseconds.
+    """
     tables = [table.name for table in reversed(database.metadata.sorted_tables)]
     with database.engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
         if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(
+                text("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
 
 
 @pytest.fixture
