@@ -12,6 +12,8 @@ from tracker import create_app
 from tracker.config import DefaultConfig
 from tracker.extensions import db as database
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_secret_key_is_generated_into_the_instance_folder_once(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
@@ -39,6 +41,12 @@ def test_environment_and_instance_config_override_defaults(tmp_path, monkeypatch
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/tracker"
 
 
+def test_tests_keep_out_of_the_projects_instance_folder(app):
+    """The project's instance/ holds a developer's database and key; tests use a temporary one."""
+    assert Path(app.instance_path).resolve() != PROJECT_ROOT / "instance"
+    assert (PROJECT_ROOT / "instance" / "README.md").exists()
+
+
 def test_trusted_proxy_headers_give_the_client_address(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
     app = create_app({"TRUSTED_PROXIES": 1, "TESTING": True})
@@ -55,7 +63,6 @@ def test_trusted_proxy_headers_give_the_client_address(tmp_path, monkeypatch):
 
 # --- every setting in one place -------------------------------------------------------------
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # config["NAME"] that is not assigned to, and config.get("NAME", ...).
 SETTING_READ = re.compile(
     r"""config\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\](?!\s*=[^=])|config\.get\(\s*["']([A-Z][A-Z0-9_]*)["']"""
