@@ -24,6 +24,8 @@ class DefaultConfig:
     # Public base URL for links in feeds when requests arrive through a proxy; None: from request.
     PUBLIC_BASE_URL = None
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Largest iCalendar file the import accepts (upload or command line).
+    FEEDS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
     # Number of reverse proxies in front (nginx: 1); their X-Forwarded-* headers are then trusted,
     # so sign-in throttling sees the client's address and links use the public scheme and host.
     TRUSTED_PROXIES = 0
@@ -40,8 +42,6 @@ class DefaultConfig:
     # Rendered feeds kept in each worker, bounded by number and by total size.
     FEEDS_CACHE_ENTRIES = 32
     FEEDS_CACHE_MAX_BYTES = 128 * 1024 * 1024
-    # Largest iCalendar file an import accepts.
-    FEEDS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
 
     # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
     SQLITE_CACHE_KIB = 65536
