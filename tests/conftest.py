@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import g
 from flask_migrate import upgrade
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sqlalchemy_event
 
 from tracker import create_app
 from tracker.extensions import db as database
@@ -55,22 +57,43 @@ def migrated_database(database_url):
     return database_url
 
 
+@pytest.fixture(scope="session")
+def app_settings(migrated_database):
+    """Settings of every app the tests serve. One PBKDF2 round makes hashing a password (most
+    tests that sign in make an account) take microseconds instead of scrypt's 0.1 s."""
+    return {
+        "DATABASE_URL": migrated_database,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+    }
+
+
+@pytest.fixture(scope="session")
+def compiled_templates(tmp_path_factory):
+    """Jinja's compiled templates, shared by the apps of this run: every test builds a new app,
+    whose Jinja environment would otherwise compile each template it renders again."""
+    return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("templates")))
+
+
 @pytest.fixture
-def app(migrated_database):
+def app(app_settings, compiled_templates):
     """The application on the migrated database, emptied after each test."""
-    app = create_app(
-        {
-            "DATABASE_URL": migrated_database,
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-        }
-    )
+    app = create_app(app_settings)
+    app.jinja_env.bytecode_cache = compiled_templates
     app.before_request(_forget_request_globals)
     with app.app_context():
+        if database.engine.dialect.name == "sqlite":
+            sqlalchemy_event.listen(database.engine, "connect", _skip_disk_sync)
         yield app
         database.session.remove()
         _empty_all_tables()
         database.engine.dispose()
+
+
+def _skip_disk_sync(dbapi_connection, connection_record) -> None:
+    """The test database need not survive a power cut: commits skip fsync (3 ms each here)."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def _forget_request_globals() -> None:
@@ -85,13 +108,19 @@ def _forget_request_globals() -> None:
 
 
 def _empty_all_tables() -> None:
+    """Delete every row, children first, and start the ids again from 1 as in a new database.
+
+    DELETE, not TRUNCATE, on PostgreSQL too: TRUNCATE takes a quarter of a second per test
+    even on empty tables, DELETE of a test's few rows a few milliseconds.
+    """
     tables = [table.name for table in reversed(database.metadata.sorted_tables)]
     with database.engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
         if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(
+                text("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
 
 
 @pytest.fixture

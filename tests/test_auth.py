@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
 
 from tracker import create_app
 from tracker.auth.models import SignInFailure
+from tracker.config import DefaultConfig
 from tracker.db import now_utc
 from tracker.extensions import db as database
 from tracker.models import AuditEntry, User
@@ -62,6 +64,21 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
     assert not is_signed_in(client)
 
 
+def test_lock_out_message_names_the_configured_window(app, client, make_user, csrf_token):
+    app.config.update(SIGN_IN_WINDOW_MINUTES=30, SIGN_IN_MAX_FAILURES_PER_ACCOUNT=2)
+    make_user("wang")
+    for _attempt in range(2):
+        assert post_login(client, csrf_token, "wang", "wrong password").status_code == 200
+    response = post_login(client, csrf_token, "wang", PASSWORD)
+    assert response.status_code == 429
+    assert "请 30 分钟后再试" in response.get_data(as_text=True)
+    response = client.post(
+        "/login?lang=en",
+        data={"username": "wang", "password": PASSWORD, "csrf_token": csrf_token()},
+    )
+    assert "try again in 30 minutes" in response.get_data(as_text=True)
+
+
 def test_lock_ends_when_the_window_has_passed(client, make_user, csrf_token, db):
     make_user("wang")
     for _attempt in range(5):
@@ -102,16 +119,12 @@ def test_successful_sign_in_clears_the_accounts_failures(client, make_user, csrf
     assert count == 0
 
 
-def test_failures_are_shared_by_every_worker_process(
-    client, make_user, csrf_token, migrated_database
-):
+def test_failures_are_shared_by_every_worker_process(client, make_user, csrf_token, app_settings):
     """Another app instance on the same database (another gunicorn worker) sees the lock."""
     make_user("wang")
     for _attempt in range(5):
         post_login(client, csrf_token, "wang", "wrong password")
-    other_worker = create_app(
-        {"DATABASE_URL": migrated_database, "TESTING": True, "SECRET_KEY": "another-key"}
-    )
+    other_worker = create_app({**app_settings, "SECRET_KEY": "another-key"})
     with other_worker.app_context():
         response = login_from(other_worker.test_client(), "127.0.0.1", "wang", PASSWORD)
         assert response.status_code == 429
@@ -198,6 +211,48 @@ def test_user_changes_own_password(client, make_user, sign_in, csrf_token, db):
     assert post_login(client, csrf_token, "wang", "a new secret 1").status_code == 302
 
 
+def test_account_errors_follow_the_page_language(client, make_user, sign_in, csrf_token):
+    admin = make_user("admin", role="admin")
+    sign_in(admin)
+    client.get("/account?lang=en")
+    response = client.post(
+        "/account",
+        data={
+            "current_password": "wrong one",
+            "new_password": "a new secret 1",
+            "confirm_password": "a new secret 1",
+            "csrf_token": csrf_token("/account"),
+        },
+    )
+    assert "The current password is incorrect." in response.get_data(as_text=True)
+    response = client.post(
+        f"/admin/users/{admin.id}/edit",
+        data={"role": "coordinator", "csrf_token": csrf_token(f"/admin/users/{admin.id}/edit")},
+    )
+    assert "You cannot disable your own account" in response.get_data(as_text=True)
+
+
+def test_overlong_sign_in_name_is_refused_in_chinese(client, csrf_token):
+    response = post_login(client, csrf_token, "w" * 81, PASSWORD)
+    assert "不能超过 80 个字符" in response.get_data(as_text=True)
+
+
+def test_new_passwords_are_hashed_with_the_configured_method(app, make_user):
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt:1024:8:1"
+    assert make_user("wang").password_hash.startswith("scrypt:1024:8:1$")
+
+
+def test_passwords_hashed_with_another_method_or_cost_still_sign_in(
+    app, client, make_user, csrf_token, db
+):
+    """Hashes made before the method changed (here: the production default) keep working."""
+    user = make_user("wang")
+    user.password_hash = generate_password_hash(PASSWORD, DefaultConfig.PASSWORD_HASH_METHOD)
+    db.session.commit()
+    assert app.config["PASSWORD_HASH_METHOD"] != DefaultConfig.PASSWORD_HASH_METHOD
+    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 302
+
+
 # --- account administration ------------------------------------------------------------
 
 
@@ -277,6 +332,20 @@ def test_duplicate_or_short_password_accounts_are_refused(
     assert db.session.scalar(select(func.count(User.id))) == 1
 
 
+def test_minimum_password_length_is_a_setting(app, client, make_user, sign_in, csrf_token, db):
+    app.config["PASSWORD_MIN_LENGTH"] = 12
+    sign_in(make_user("admin", role="admin"))
+    data = {"role": "coordinator", "csrf_token": csrf_token("/admin/users/new")}
+    response = client.post(
+        "/admin/users/new", data={**data, "username": "zhao", "password": "eleven char"}
+    )
+    assert "密码至少需要 12 个字符" in response.get_data(as_text=True)
+    response = client.post(
+        "/admin/users/new", data={**data, "username": "zhao", "password": "twelve chars"}
+    )
+    assert response.status_code == 302
+
+
 @pytest.mark.parametrize("path", ["/admin/users/", "/admin/users/new", "/admin/users/1/edit"])
 def test_coordinator_cannot_manage_accounts(client, make_user, sign_in, path):
     sign_in(make_user("wang"))
@@ -332,6 +401,20 @@ def test_user_create_command_prompts_for_the_password(runner, db, client, csrf_t
     )
     assert result.exit_code == 0, result.output
     assert post_login(client, csrf_token, "li", "typed password").status_code == 302
+
+
+def test_user_create_command_refuses_a_short_password_in_chinese(runner, db):
+    result = runner.invoke(args=["user", "create", "li", "--password", "short"])
+    assert result.exit_code == 1
+    assert "密码至少需要 8 个字符" in result.output
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_user_create_command_names_a_taken_username(runner, make_user):
+    make_user("li")
+    result = runner.invoke(args=["user", "create", "li", "--password", "a good password"])
+    assert result.exit_code == 1
+    assert "用户名“li”已存在" in result.output
 
 
 def test_a_fresh_database_has_no_account_to_guess(db, client, csrf_token):

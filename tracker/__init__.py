@@ -2,19 +2,17 @@
 
 import os
 import secrets
+from collections.abc import Callable
 from typing import Any, Optional
 
 from flask import Flask
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker.config import DefaultConfig, instance_database_url
 from tracker.extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
-SQLITE_CACHE_KIB = 65536
 
 
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
@@ -31,7 +29,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     _configure(app, overrides or {})
     _init_extensions(app)
     _register_blueprints(app)
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
@@ -50,13 +48,12 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TRACKER")
     app.config.update(overrides)
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or instance_database_url(
-        app.instance_path
-    )
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    database_url = app.config["DATABASE_URL"] or instance_database_url(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    if not database_url.startswith("sqlite"):
         # A server may close idle connections; check each one before use (SQLite has none).
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
-    if not app.config.get("SECRET_KEY"):
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
 
 
@@ -73,6 +70,11 @@ def _instance_secret_key(instance_path: str) -> str:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                configure = _sqlite_connection_settings(app.config["SQLITE_CACHE_KIB"])
+                sqlalchemy_event.listen(engine, "connect", configure)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -95,13 +97,16 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-@sqlalchemy_event.listens_for(Engine, "connect")
-def _sqlite_connection_settings(dbapi_connection, connection_record) -> None:
+def _sqlite_connection_settings(cache_kib: int) -> Callable[..., None]:
     """Per-connection SQLite settings: foreign keys are enforced only when asked, and the
-    page cache (2 MiB by default) holds a large tracker's tables, so that statistics and
-    feeds read pooled pages instead of asking the operating system again at every request."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    page cache (2 MiB by default; SQLITE_CACHE_KIB here) holds a large tracker's tables, so
+    that statistics and feeds read pooled pages instead of asking the operating system again
+    at every request."""
+
+    def configure(dbapi_connection, connection_record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         cursor.close()
+
+    return configure

@@ -1,4 +1,8 @@
-"""Default settings. Override in instance/config.py or with TRACKER_* environment variables."""
+"""Default settings. Override in instance/config.py or with TRACKER_* environment variables.
+
+Every setting the code reads is declared here with its default, and has a row in the README's
+configuration table (tests/test_config.py checks both).
+"""
 
 import os
 
@@ -8,6 +12,8 @@ class DefaultConfig:
 
     # TRACKER_DATABASE_URL, e.g. postgresql+psycopg://user@host/db; default: instance/tracker.db
     DATABASE_URL = None
+    # None: generated into instance/secret_key on first run.
+    SECRET_KEY = None
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
@@ -23,6 +29,22 @@ class DefaultConfig:
     # Number of reverse proxies in front (nginx: 1); their X-Forwarded-* headers are then trusted,
     # so sign-in throttling sees the client's address and links use the public scheme and host.
     TRUSTED_PROXIES = 0
+
+    # werkzeug's generate_password_hash method; checking a password reads the method from the
+    # stored hash, so a change of method or cost keeps existing passwords valid.
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # noqa: S105 (a method name, not a password)
+    PASSWORD_MIN_LENGTH = 8
+    # Sign-in throttling: failed passwords counted over the last SIGN_IN_WINDOW_MINUTES.
+    SIGN_IN_WINDOW_MINUTES = 15
+    SIGN_IN_MAX_FAILURES_PER_ACCOUNT = 5
+    SIGN_IN_MAX_FAILURES_PER_ADDRESS = 20
+
+    # Rendered feeds kept in each worker, bounded by number and by total size.
+    FEEDS_CACHE_ENTRIES = 32
+    FEEDS_CACHE_MAX_BYTES = 128 * 1024 * 1024
+
+    # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
+    SQLITE_CACHE_KIB = 65536
 
 
 def instance_database_url(instance_path: str) -> str:

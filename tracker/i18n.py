@@ -4,14 +4,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import force_locale, format_date, format_datetime, get_locale
 
 from tracker.extensions import babel
 
 
 def select_locale() -> str:
-    """`?lang=` wins and is remembered, then the remembered choice, then the browser's."""
+    """`?lang=` wins and is remembered, then the remembered choice, then the browser's;
+    outside a request (the command line) the default language."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = babel_languages()
     chosen = request.args.get("lang")
     if chosen in languages:
@@ -30,7 +33,7 @@ def babel_languages() -> tuple[str, ...]:
 def default_locale() -> Iterator[None]:
     """Translate in the site's default language (Chinese) whatever the request asked for:
     for text that is not shown on a page (feeds, the command line)."""
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         yield
 
 

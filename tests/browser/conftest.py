@@ -39,15 +39,9 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_server(migrated_database):
+def live_server(app_settings):
     """The base URL of the app served from a thread; CSRF protection stays on."""
-    app = create_app(
-        {
-            "DATABASE_URL": migrated_database,
-            "TESTING": True,
-            "SECRET_KEY": "browser-test-secret-key",
-        }
-    )
+    app = create_app({**app_settings, "SECRET_KEY": "browser-test-secret-key"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -4,35 +4,34 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Regexp, ValidationError
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
-from tracker.auth.services import MIN_PASSWORD_LENGTH
+from tracker.auth.services import password_problem
 from tracker.extensions import db
 from tracker.forms import REQUIRED, EntrySelectField, code_select, strip_text, too_long
 from tracker.models import Organization, User
 
-PASSWORD_TOO_SHORT = _l("密码至少需要 %(min)d 个字符。")
 
-
-def _password_length() -> Length:
-    return Length(min=MIN_PASSWORD_LENGTH, max=200, message=PASSWORD_TOO_SHORT)
+def _check_password_rules(form, field) -> None:
+    """The account services' password rules (PASSWORD_MIN_LENGTH), shown on the field."""
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
     username = StringField(
-        _l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=80)]
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名")), too_long(80)]
     )
-    password = PasswordField(
-        _l("密码"), validators=[DataRequired(_l("请输入密码")), Length(max=200)]
-    )
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码")), too_long(200)])
 
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(
-        _l("新密码"), validators=[DataRequired(REQUIRED), _password_length()]
+        _l("新密码"), validators=[DataRequired(REQUIRED), too_long(200), _check_password_rules]
     )
     confirm_password = PasswordField(
         _l("再次输入新密码"),
@@ -51,7 +50,7 @@ class UserCreateForm(FlaskForm):
         filters=[strip_text],
     )
     password = PasswordField(
-        _l("初始密码"), validators=[DataRequired(REQUIRED), _password_length()]
+        _l("初始密码"), validators=[DataRequired(REQUIRED), too_long(200), _check_password_rules]
     )
     role = code_select(_l("角色"), labels.USER_ROLE_LABELS, default="coordinator")
     organization = EntrySelectField(
@@ -71,6 +70,6 @@ class UserEditForm(FlaskForm):
     is_enabled = BooleanField(_l("账号可用"))
     new_password = PasswordField(
         _l("重设密码"),
-        validators=[OptionalValidator(), _password_length()],
+        validators=[OptionalValidator(), too_long(200), _check_password_rules],
         description=_l("留空则不修改密码"),
     )

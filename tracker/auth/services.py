@@ -6,6 +6,7 @@ from functools import cache
 from typing import Optional
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,20 +16,29 @@ from tracker.db import now_utc
 from tracker.extensions import db
 from tracker.models import USER_ROLES, Organization, User
 
-MIN_PASSWORD_LENGTH = 8
-# Defaults; override with TRACKER_SIGN_IN_* settings.
-SIGN_IN_WINDOW_MINUTES = 15
-SIGN_IN_MAX_FAILURES_PER_ACCOUNT = 5
-SIGN_IN_MAX_FAILURES_PER_ADDRESS = 20
-
 
 class AccountError(ValueError):
     """A user-facing reason why an account operation was refused."""
 
 
+def password_problem(password: str) -> Optional[str]:
+    """Why this password is refused (shorter than PASSWORD_MIN_LENGTH), or None."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        return _("密码至少需要 %(min)d 个字符。", min=minimum)
+    return None
+
+
+def hash_password(password: str) -> str:
+    """A salted hash made with PASSWORD_HASH_METHOD; checking reads the method from the hash,
+    so passwords hashed before a change of method or cost keep working."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def _check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
 
 
 def create_user(
@@ -41,15 +51,15 @@ def create_user(
     """Create an account with a hashed password; refuses duplicates and short passwords."""
     username = username.strip()
     if not username:
-        raise AccountError("用户名不能为空")
+        raise AccountError(_("用户名不能为空。"))
     if role not in USER_ROLES:
-        raise AccountError(f"未知角色：{role}")
+        raise AccountError(_("未知角色：%(role)s", role=role))
     _check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"用户名“{username}”已存在")
+        raise AccountError(_("用户名“%(name)s”已存在。", name=username))
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         organization=organization,
     )
@@ -82,16 +92,16 @@ def update_user(
     An admin cannot demote or disable their own account, so there is always one admin left.
     """
     if role not in USER_ROLES:
-        raise AccountError(f"未知角色：{role}")
+        raise AccountError(_("未知角色：%(role)s", role=role))
     if account.id == changed_by.id and (role != "admin" or not is_enabled):
-        raise AccountError("不能停用自己的账号或取消自己的管理员角色")
+        raise AccountError(_("不能停用自己的账号或取消自己的管理员角色。"))
     before = _account_values(account)
     account.role = role
     account.organization = organization
     account.is_enabled = is_enabled
     if new_password:
         _check_password_rules(new_password)
-        account.password_hash = generate_password_hash(new_password)
+        account.password_hash = hash_password(new_password)
     changes = diff_values(before, _account_values(account))
     if new_password:
         changes["password"] = ["***", "***"]
@@ -104,9 +114,9 @@ def update_user(
 def change_own_password(account: User, current_password: str, new_password: str) -> None:
     """Let a signed-in user replace their password after proving they know the current one."""
     if not check_password_hash(account.password_hash, current_password):
-        raise AccountError("当前密码不正确")
+        raise AccountError(_("当前密码不正确。"))
     _check_password_rules(new_password)
-    account.password_hash = generate_password_hash(new_password)
+    account.password_hash = hash_password(new_password)
     record_audit("edit", account, user=account, changes={"password": ["***", "***"]})
     db.session.commit()
 
@@ -124,33 +134,26 @@ def authenticate(username: str, password: str) -> Optional[User]:
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.is_enabled:
         # Check against a stand-in hash so a missing account answers as slowly as a wrong password.
-        check_password_hash(_stand_in_hash(), password)
+        check_password_hash(_stand_in_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
 @cache
-def _stand_in_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
-
-
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
+def _stand_in_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def sign_in_is_throttled(username: str, address: str) -> bool:
     """Whether too many passwords failed lately for this account or from this address."""
-    window_start = now_utc() - timedelta(
-        minutes=_setting("SIGN_IN_WINDOW_MINUTES", SIGN_IN_WINDOW_MINUTES)
-    )
+    config = current_app.config
+    window_start = now_utc() - timedelta(minutes=config["SIGN_IN_WINDOW_MINUTES"])
     recent = select(func.count(SignInFailure.id)).where(SignInFailure.failed_at >= window_start)
     by_account = db.session.scalar(recent.where(SignInFailure.username == _key(username)))
-    if by_account >= _setting("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", SIGN_IN_MAX_FAILURES_PER_ACCOUNT):
+    if by_account >= config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]:
         return True
     by_address = db.session.scalar(recent.where(SignInFailure.address == address[:64]))
-    return by_address >= _setting(
-        "SIGN_IN_MAX_FAILURES_PER_ADDRESS", SIGN_IN_MAX_FAILURES_PER_ADDRESS
-    )
+    return by_address >= config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"]
 
 
 def record_failed_sign_in(username: str, address: str) -> None:

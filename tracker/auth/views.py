@@ -1,6 +1,6 @@
 """Sign-in and sign-out, the account page, and account administration for admins."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -48,7 +48,10 @@ def login():
         username, address = form.username.data, _client_address()
         if sign_in_is_throttled(username, address):
             form.password.errors.append(
-                _("登录失败次数过多，请 15 分钟后再试。如忘记密码，请联系管理员。")
+                _(
+                    "登录失败次数过多，请 %(minutes)d 分钟后再试。如忘记密码，请联系管理员。",
+                    minutes=current_app.config["SIGN_IN_WINDOW_MINUTES"],
+                )
             )
             return render_template("auth/login.html", form=form), 429
         user = authenticate(username, form.password.data)

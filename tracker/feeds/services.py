@@ -38,8 +38,8 @@ def feed_cache() -> BoundedCache:
     config = current_app.config
     return app_cache(
         "feeds",
-        max_entries=config.get("FEEDS_CACHE_ENTRIES", 32),
-        max_size=config.get("FEEDS_CACHE_MAX_BYTES", 128 * 1024 * 1024),
+        max_entries=config["FEEDS_CACHE_ENTRIES"],
+        max_size=config["FEEDS_CACHE_MAX_BYTES"],
         size_of=lambda entry: len(entry.body),
     )
 
