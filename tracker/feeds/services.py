@@ -15,13 +15,13 @@ from sqlalchemy import Select, select
 
 from tracker.cache import BoundedCache, app_cache, data_version
 from tracker.db import now_utc
-from tracker.events.queries import EventFilters
+from tracker.events.queries import EventFilters, chosen_entries
 from tracker.extensions import db
 from tracker.feeds.builder import FeedContext
 from tracker.feeds.queries import load_feed_events
 from tracker.feeds.writer import render_calendar
 from tracker.i18n import default_locale
-from tracker.models import Campaign, Category, FeedToken, Location, Organization, User
+from tracker.models import FeedToken, User
 
 
 @dataclass(frozen=True)
@@ -80,17 +80,7 @@ def webcal_url(https_url: str) -> str:
 def calendar_name(filters: EventFilters, suffix: Optional[str] = None) -> str:
     """A Chinese calendar name saying what the feed holds: '活动日历 · 类别：主题党日'."""
     parts = [_("活动日历")]
-    for model, ids, label, attribute in (
-        (Category, filters.category_ids, _("类别"), "name_zh"),
-        (Organization, filters.organization_ids, _("组织"), "name"),
-        (Location, filters.location_ids, _("地点"), "name"),
-        (Campaign, filters.campaign_ids, _("专项活动"), "name"),
-    ):
-        if ids:
-            names = db.session.scalars(
-                select(getattr(model, attribute)).where(model.id.in_(ids)).order_by(model.id)
-            ).all()
-            parts.append(f"{label}：{'、'.join(names)}")
+    parts.extend(f"{label}：{'、'.join(names)}" for label, names in chosen_entries(filters))
     if filters.statuses:
         from tracker.labels import EVENT_STATUS_LABELS
 

@@ -8,14 +8,11 @@ from decimal import Decimal
 from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
-from tracker.events.queries import filter_choices
-from tracker.extensions import db
+from tracker.events.queries import chosen_entries, filter_selects
 from tracker.i18n import current_language
-from tracker.models import Campaign, Category, Organization
 from tracker.stats import blueprint
 from tracker.stats.charts import Bar, bar_chart, column_chart
 from tracker.stats.export import (
@@ -27,6 +24,7 @@ from tracker.stats.export import (
 )
 from tracker.stats.queries import (
     BREAKDOWN_ROWS_SHOWN,
+    STATS_FILTER_NAMES,
     GroupRow,
     Statistics,
     StatsScope,
@@ -69,7 +67,7 @@ def overview():
         scope=scope,
         statistics=statistics,
         charts=_charts(statistics),
-        choices=filter_choices("categories", "organizations", "campaigns"),
+        selects=filter_selects(scope.filters, STATS_FILTER_NAMES),
         year_links=_year_links(scope),
         rows_shown=BREAKDOWN_ROWS_SHOWN,
     )
@@ -172,16 +170,7 @@ def _notes(scope: StatsScope) -> list[tuple[str, str]]:
         value.isoformat() if value else "…" for value in (filters.date_from, filters.date_to)
     )
     notes = [(_("统计期间"), period)]
-    for label, model, ids, attribute in (
-        (_("类别"), Category, filters.category_ids, "name_zh"),
-        (_("组织"), Organization, filters.organization_ids, "name"),
-        (_("专项活动"), Campaign, filters.campaign_ids, "name"),
-    ):
-        if ids:
-            names = db.session.scalars(
-                select(getattr(model, attribute)).where(model.id.in_(ids)).order_by(model.id)
-            ).all()
-            notes.append((label, "、".join(names)))
+    notes.extend((label, "、".join(names)) for label, names in chosen_entries(filters))
     notes.append(
         (
             _("范围"),
