@@ -152,6 +152,15 @@ def create_feed_token(user: User, name: str) -> tuple[FeedToken, str]:
     return token, secret
 
 
+def feed_tokens_of(user: User) -> list[FeedToken]:
+    """The user's private-feed tokens, live and revoked, newest first."""
+    return db.session.scalars(
+        select(FeedToken)
+        .where(FeedToken.user_id == user.id)
+        .order_by(FeedToken.created_at.desc(), FeedToken.id.desc())
+    ).all()
+
+
 def revoke_feed_token(user: User, token_id: int) -> Optional[FeedToken]:
     """Revoke one of the user's own tokens; None when it is not theirs or does not exist."""
     token = db.session.get(FeedToken, token_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,21 +22,16 @@ from tracker.feeds.services import (
     calendar_name,
     create_feed_token,
     external_url,
+    feed_tokens_of,
     rendered_feed,
     revoke_feed_token,
     user_for_token,
     webcal_url,
 )
-from tracker.models import DEFAULT_TIMEZONE, Event
+from tracker.models import Event
 from tracker.web import content_disposition, safe_next_url
 
 CALENDAR_MIMETYPE = "text/calendar; charset=utf-8"
-
-
-@blueprint.app_template_global("feeds_zone")
-def feeds_zone() -> ZoneInfo:
-    """The zone token times are shown in (the site's default zone)."""
-    return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def _feed_filters() -> EventFilters:
@@ -187,6 +181,7 @@ def tokens():
         render_template(
             "feeds/tokens.html",
             token_form=form,
+            feed_tokens=feed_tokens_of(current_user),
             new_token_url=new_token_url,
             new_token_webcal=webcal_url(new_token_url) if new_token_url else None,
         ),
