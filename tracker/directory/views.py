@@ -87,7 +87,11 @@ def list_organizations():
 @blueprint.route("/organizations/<int:organization_id>")
 def show_organization(organization_id: int):
     """One organisation: its place in the hierarchy, roles and events."""
-    organization = db.get_or_404(Organization, organization_id)
+    organization = db.get_or_404(
+        Organization,
+        organization_id,
+        options=[selectinload(Organization.parent), selectinload(Organization.children)],
+    )
     events, total = _events_for(EventFilters(organization_ids=[organization.id]))
     activity = organization_activity_by_month(organization.id, can_see_internal())
     return render_template(
@@ -164,7 +168,7 @@ def list_people():
 @login_required
 def show_person(person_id: int):
     """One person and the activities they took part in (coordinators only)."""
-    person = db.get_or_404(Person, person_id)
+    person = db.get_or_404(Person, person_id, options=[selectinload(Person.organization)])
     participations = db.session.scalars(
         select(Participation)
         .where(Participation.person_id == person.id)
