@@ -21,6 +21,7 @@ from tracker.feeds.builder import FeedContext
 from tracker.feeds.queries import load_feed_events
 from tracker.feeds.writer import render_calendar
 from tracker.i18n import default_locale
+from tracker.labels import EVENT_STATUS_LABELS
 from tracker.models import FeedToken, User
 
 
@@ -82,8 +83,6 @@ def calendar_name(filters: EventFilters, suffix: Optional[str] = None) -> str:
     parts = [_("活动日历")]
     parts.extend(f"{label}：{'、'.join(names)}" for label, names in chosen_entries(filters))
     if filters.statuses:
-        from tracker.labels import EVENT_STATUS_LABELS
-
         statuses = "、".join(str(EVENT_STATUS_LABELS[code]) for code in filters.statuses)
         parts.append(f"{_('状态')}：{statuses}")
     if filters.query:
