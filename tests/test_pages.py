@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import escape
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
 from tracker.demo import load_demo_data
@@ -41,8 +42,6 @@ def test_home_shows_the_month_calendar_with_events_on_their_days(client, demo):
 
 @pytest.mark.parametrize("path", ["/?month=2019-06", "/", "/events/"])
 def test_calendar_and_list_pages_do_not_load_who_takes_part(client, demo, path):
-    from sqlalchemy import event as sqlalchemy_event
-
     statements = []
 
     def record(connection, cursor, statement, parameters, context, executemany):
