@@ -1,7 +1,10 @@
-"""Templates show what their views pass them: no query runs while a page renders."""
+"""Templates show what their views pass them (no query runs while a page renders), and pages
+carry no inline CSS, ready for a Content-Security-Policy without 'unsafe-inline'."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from flask import before_render_template, template_rendered
@@ -10,6 +13,9 @@ from sqlalchemy import event, select
 from tracker.demo import load_demo_data
 from tracker.feeds.services import create_feed_token
 from tracker.models import Event, EventOrganization, Organization, Participation
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+INLINE_STYLE = re.compile(r"<style\b|<[^>]*\sstyle\s*=", re.IGNORECASE)
 
 
 @pytest.fixture
@@ -113,3 +119,23 @@ def test_feed_tokens_are_listed_newest_first_in_the_site_zone(client, sign_in, r
     page = client.get("/feeds/tokens").get_data(as_text=True)
     assert page.index("Phone") < page.index("Outlook")
     assert "2019年6月4日（周二） 16:05" in page  # 08:05 UTC, shown in Asia/Shanghai
+
+
+def test_templates_have_no_inline_css_and_include_only_templates_that_exist():
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        assert not INLINE_STYLE.search(text), path.relative_to(TEMPLATES)
+        assert "ignore missing" not in text, path.relative_to(TEMPLATES)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_pages_carry_no_inline_css(client, db, sign_in, recorded, signed_in):
+    """Category colours travel as data-color, charts size themselves from the stylesheet."""
+    if signed_in:
+        sign_in(recorded["user"])
+    first_event = db.session.scalar(select(Event.id).order_by(Event.id))
+    pages = [*(SIGNED_IN_PAGES if signed_in else PUBLIC_PAGES), "/?month=2019-06", "/categories/1"]
+    for path in pages:
+        html = client.get(path.format(event=first_event, **recorded)).get_data(as_text=True)
+        assert not INLINE_STYLE.search(html), path
+    assert 'class="badge" data-color="#' in client.get("/events/").get_data(as_text=True)

@@ -82,8 +82,8 @@ def _number(value: float) -> str:
 def _open_svg(chart_id: str, width: float, height: float, title: str, description: str) -> list:
     return [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
-        f'style="max-width:{width:.0f}px;height:auto" preserveAspectRatio="xMinYMin meet" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+        f'preserveAspectRatio="xMinYMin meet" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'font-family="{FONT}" font-size="{FONT_SIZE}">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
