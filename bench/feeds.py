@@ -17,11 +17,14 @@ Targets: cold ≤ 1.5 s, warm ≤ 2 × in-memory, 304 ≤ 5 ms.
 from __future__ import annotations
 
 import argparse
+import http.client
+import logging
 import os
 import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,9 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Response  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
 
 from tracker import create_app
 from tracker.extensions import db  # noqa: E402
+from tracker.feeds.services import feed_cache  # noqa: E402
 from tracker.models import (  # noqa: E402
     Campaign,
     Category,
@@ -163,8 +168,6 @@ def main() -> None:
     database_url = os.environ.get("TRACKER_DATABASE_URL") or f"sqlite:///{folder}/bench.db"
     os.environ["TRACKER_INSTANCE_PATH"] = folder
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
-    from tracker.feeds.services import feed_cache
-
     shared = {}
 
     @app.route("/bench/in-memory.ics")
@@ -232,12 +235,6 @@ def main() -> None:
 
 def measure_over_http(app, etag: str, repeat: int) -> dict[str, float]:
     """The same requests through a real socket, where the body has to be sent."""
-    import http.client
-    import logging
-    import threading
-
-    from werkzeug.serving import make_server
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -33,6 +33,7 @@ from sqlalchemy import event as sqlalchemy_event  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from tracker import create_app  # noqa: E402
+from tracker.auth.services import create_user  # noqa: E402
 from tracker.cache import app_cache  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import (  # noqa: E402
@@ -251,8 +252,6 @@ def main() -> None:
             f"data            {arguments.events:,} events, {arguments.participations:,} "
             f"participations, built in {time.perf_counter() - started:.1f} s"
         )
-
-        from tracker.auth.services import create_user
 
         create_user("bench", PASSWORD, role="coordinator")
         for label, signed_in in (("anonymous", False), ("signed in", True)):

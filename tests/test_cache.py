@@ -4,6 +4,7 @@ import re
 
 from tracker.cache import BoundedCache, data_version
 from tracker.directory.services import save_entry
+from tracker.models import Organization
 
 
 def activities_total(client) -> int:
@@ -22,7 +23,6 @@ def test_data_version_moves_on_edit_and_on_directory_rename(db, make_event, make
     assert data_version().key != after_create
     admin = make_user(role="admin")
     organization_version = data_version().key
-    from tracker.models import Organization
 
     organization = Organization(name="旧名称", kind="community")
     db.session.add(organization)

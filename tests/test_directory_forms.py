@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from tracker.directory.services import find_or_add
 from tracker.models import AuditEntry, Campaign, Category, Location, Organization, Person
 
 
@@ -216,8 +217,6 @@ def test_post_without_csrf_token_creates_nothing(client, coordinator, db):
 
 
 def test_find_or_add_matches_then_falls_back_then_adds_once_per_batch(db, make_category):
-    from tracker.directory.services import find_or_add
-
     existing = make_category(slug="party-day", name_zh="主题党日")
     by_slug = find_or_add(
         Category,

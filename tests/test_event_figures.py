@@ -4,12 +4,18 @@ figures on the events table, and one organisation involvement per (event, organi
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tests.test_event_forms import edit_form_data, event_form
 from tracker.demo import load_demo_data
 from tracker.models import Event, EventOrganization, OrganizationInvolvement, Participation
-from tracker.models.events import CO_ORGANIZED_ROLES, HOSTED_ROLES, TOOK_PART_ROLES
+from tracker.models.events import (
+    CO_ORGANIZED_ROLES,
+    HOSTED_ROLES,
+    TOOK_PART_ROLES,
+    recount_all_event_figures,
+)
 
 
 def recount(event: Event) -> tuple:
@@ -158,8 +164,6 @@ def test_demo_data_figures_agree(db):
 def test_edit_form_keeps_the_figures(
     client, make_user, make_organization, sign_in, csrf_token, db, make_person
 ):
-    from tests.test_event_forms import edit_form_data, event_form
-
     union = make_organization(name="总工会", kind="social")
     sign_in(make_user("union", organization=union))
     person = make_person()
@@ -210,11 +214,6 @@ def test_import_keeps_the_figures(client, db, runner, tmp_path, make_event, make
 def test_recount_of_all_events_matches_the_kept_figures(
     db, make_event, make_person, make_organization
 ):
-    from sqlalchemy import delete, update
-
-    from tracker.models import Event
-    from tracker.models.events import recount_all_event_figures
-
     event = make_event(people=[make_person(), make_person()], hosts=[make_organization()])
     db.session.execute(update(Event).values(participation_count=0, attended_count=0))
     db.session.execute(delete(OrganizationInvolvement))
@@ -270,8 +269,6 @@ def test_a_failed_flush_leaves_nothing_for_the_next_one(
 ):
     """The events a flush would refresh belong to that flush: after it fails and is rolled
     back, a later flush does not reach for them (one may be gone by then)."""
-    from sqlalchemy import delete
-
     person = make_person()
     kept_event = make_event(title="保留", people=[person])
     doomed = make_event(title="删除", hosts=[make_organization()])

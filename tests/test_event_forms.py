@@ -1,11 +1,15 @@
 """The event form: create and edit with repeatable rows, validation in Chinese, permissions,
 the no-JavaScript row buttons, recurrence, optimistic locking, cancel and delete."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
+from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select, update
 
 from tracker.events import services
@@ -448,8 +452,6 @@ def test_editing_keeps_a_rule_the_form_cannot_show(client, coordinator, post_for
 
 
 def test_stored_utc_until_is_shown_as_the_local_last_day():
-    from zoneinfo import ZoneInfo
-
     fields = rule_fields("FREQ=WEEKLY;UNTIL=20191231T155959Z", ZoneInfo("Asia/Shanghai"))
     assert fields["repeat_until"].isoformat() == "2019-12-31"
 
@@ -459,9 +461,6 @@ def test_stored_utc_until_is_shown_as_the_local_last_day():
 
 def edit_form_data(client, event) -> dict:
     """The values the edit page shows, as its form would post them back."""
-    import re
-    from html import unescape
-
     page = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
     start = page.index('id="event-form"')
     form = page[start : page.index("</form>", start)]
@@ -758,8 +757,6 @@ def test_delete_without_csrf_token_is_refused(client, coordinator, db, make_even
 
 def statements_during(db, action) -> list[str]:
     """The SQL statements `action` runs, starting from an empty session as a request does."""
-    from sqlalchemy import event as sqlalchemy_event
-
     statements: list[str] = []
 
     def record(connection, cursor, statement, parameters, context, executemany):

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from helpers import events_by_uid, get_feed, parse_feed
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
-from test_feeds_helpers import events_by_uid, get_feed, parse_feed
 
 from tracker.models import (
     Campaign,

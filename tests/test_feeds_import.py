@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events
+from helpers import comparable, events_by_uid, get_feed
 from icalendar import Calendar, vText
 from sqlalchemy import func, select
-from test_feeds_helpers import comparable, events_by_uid, get_feed
 
 from tracker.models import (
     AuditEntry,

@@ -1,8 +1,15 @@
 """Odd and hostile input gets a message or a refusal, never a server error or a leak."""
 
+import re
+from io import BytesIO
+
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
+from tracker.events.forms import EventForm
+from tracker.feeds.importer import import_calendar
+from tracker.forms import strip_text
 from tracker.models import Event, EventOrganization
 from tracker.web import safe_next_url
 
@@ -61,14 +68,12 @@ def test_only_same_site_paths_are_followed(target, expected):
 
 
 def test_individual_awards_stay_out_of_public_statistics(
-    client, make_event, make_person, make_organization
+    client, db, make_event, make_person, make_organization
 ):
     unit = make_organization(name="某单位")
     person = make_person(name="获奖者", organization=unit)
     event = make_event(people=[person])
     event.participations[0].award = "获奖者个人一等奖"
-    from tracker.extensions import db
-
     db.session.commit()
     public = client.get("/stats/?from=2019-01-01&to=2019-12-31").get_data(as_text=True)
     assert "个人一等奖" not in public
@@ -92,11 +97,7 @@ def test_import_refuses_events_the_form_would_not_let_the_user_edit(
     )
     sign_in(coordinator)
     assert client.get(f"/events/{event.id}/edit").status_code == 403
-    from io import BytesIO
-
     page = client.get("/feeds/import").get_data(as_text=True)
-    import re
-
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     client.post(
         "/feeds/import",
@@ -108,16 +109,10 @@ def test_import_refuses_events_the_form_would_not_let_the_user_edit(
 
 
 def test_control_characters_are_dropped_from_typed_text(app):
-    from tracker.forms import strip_text
-
     assert strip_text(" 标题\x00X\x01Y\n ") == "标题XY"
 
 
 def test_year_one_is_refused_in_the_event_form(app):
-    from werkzeug.datastructures import MultiDict
-
-    from tracker.events.forms import EventForm
-
     with app.test_request_context():
         form = EventForm(
             MultiDict({"title": "古代活动", "start_date": "0001-01-01", "start_time": "00:00"}),
@@ -128,8 +123,6 @@ def test_year_one_is_refused_in_the_event_form(app):
 
 
 def test_imported_text_loses_control_characters(app, db):
-    from tracker.feeds.importer import import_calendar
-
     ics = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
         "UID:nul-test@example.org\r\nDTSTAMP:20190601T000000Z\r\n"

@@ -1,10 +1,24 @@
 """The Alembic revisions build exactly the schema the models describe, on either engine."""
 
+from datetime import UTC, datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import delete, func, insert, inspect, select
 
+from tracker import create_app
 from tracker.extensions import db as database
+from tracker.models import (
+    Event,
+    EventOrganization,
+    Organization,
+    OrganizationInvolvement,
+    Participation,
+    Person,
+    new_uid,
+)
 
 
 def test_migrated_database_has_every_table(db):
@@ -21,8 +35,6 @@ def test_migrations_match_the_models(db):
 
 
 def test_upgrade_command_on_an_empty_database(tmp_path, monkeypatch):
-    from tracker import create_app
-
     url = "sqlite:///" + str(tmp_path / "fresh.db")
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
@@ -35,23 +47,6 @@ def test_upgrade_command_on_an_empty_database(tmp_path, monkeypatch):
 def test_kept_involvements_are_filled_and_duplicate_people_stop_the_upgrade(tmp_path, caplog):
     """0005 fills the involvements of existing events; 0006 refuses a person listed twice in
     one activity, naming the rows, and upgrades once they are merged."""
-    from datetime import UTC, datetime
-
-    import pytest
-    from flask_migrate import upgrade
-    from sqlalchemy import delete, func, insert, select
-
-    from tracker import create_app
-    from tracker.models import (
-        Event,
-        EventOrganization,
-        Organization,
-        OrganizationInvolvement,
-        Participation,
-        Person,
-        new_uid,
-    )
-
     url = "sqlite:///" + str(tmp_path / "old.db")
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
     now = datetime(2019, 6, 1, 8, tzinfo=UTC)
@@ -111,14 +106,6 @@ def test_kept_involvements_are_filled_and_duplicate_people_stop_the_upgrade(tmp_
 def test_0008_stores_until_in_utc_and_the_downgrade_restores_wall_time(tmp_path):
     """Rules saved with a local (floating) UNTIL get RFC 5545's form: UTC next to a timed
     start, a DATE next to an all-day one; the downgrade gives back the wall time."""
-    from datetime import UTC, datetime
-
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import insert, select
-
-    from tracker import create_app
-    from tracker.models import Event, new_uid
-
     url = "sqlite:///" + str(tmp_path / "rules.db")
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
     start = datetime(2019, 6, 5, 1, tzinfo=UTC)

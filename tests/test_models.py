@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tracker.models import Event, EventOrganization, Participation
+from tracker.models import Event, EventOrganization, Participation, Stop
 
 
 def test_end_before_start_is_rejected_by_the_database(db):
@@ -77,7 +77,6 @@ def test_visible_edit_raises_sequence_and_keeps_uid(db, make_event, make_locatio
     db.session.commit()
     assert event.sequence == sequence + 1
     assert event.uid == uid
-    from tracker.models import Stop
 
     event.stops.append(Stop(location=location, position=5))
     db.session.commit()

@@ -3,9 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from markupsafe import escape
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
 from tracker.demo import load_demo_data
+from tracker.events.queries import ID_FILTERS
 from tracker.models import Campaign, Category, Event, Location, Organization, Participation
 
 
@@ -39,8 +42,6 @@ def test_home_shows_the_month_calendar_with_events_on_their_days(client, demo):
 
 @pytest.mark.parametrize("path", ["/?month=2019-06", "/", "/events/"])
 def test_calendar_and_list_pages_do_not_load_who_takes_part(client, demo, path):
-    from sqlalchemy import event as sqlalchemy_event
-
     statements = []
 
     def record(connection, cursor, statement, parameters, context, executemany):
@@ -266,3 +267,16 @@ def test_browser_preference_chooses_the_language(client):
         as_text=True
     )
     assert '<html lang="zh-CN">' in html and "<h1>活动</h1>" in html
+
+
+@pytest.mark.parametrize("id_filter", ID_FILTERS, ids=lambda id_filter: id_filter.name)
+def test_each_declared_filter_has_its_select_its_feed_and_its_feed_name(client, demo, id_filter):
+    """One declaration drives the list's select, the subscribe page's links and feed names."""
+    entry_id, name = demo.session.execute(id_filter.options()).first()
+    name = escape(name)
+    listing = page_text(client.get(f"/events/?{id_filter.name}={entry_id}"))
+    assert f'<select id="filter-{id_filter.name}" name="{id_filter.name}">' in listing
+    assert f'<option value="{entry_id}" selected>{name}</option>' in listing
+    subscribe = page_text(client.get(f"/feeds/?{id_filter.name}={entry_id}"))
+    assert f"/calendar.ics?{id_filter.name}={entry_id}" in subscribe
+    assert f"{id_filter.label}：{name}" in subscribe

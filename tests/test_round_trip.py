@@ -9,11 +9,11 @@ from decimal import Decimal
 from hashlib import sha1
 from zoneinfo import ZoneInfo
 
+from helpers import comparable, get_feed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 from sqlalchemy import select, text
-from test_feeds_helpers import comparable, get_feed
 
 from tracker import labels
 from tracker.demo import load_demo_data

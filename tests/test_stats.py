@@ -13,6 +13,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from tests.test_stats_export import readable_text
 from tracker.demo import load_demo_data
 from tracker.models import (
     Campaign,
@@ -27,6 +28,7 @@ from tracker.models import (
 )
 from tracker.stats.queries import (
     by_month_statement,
+    data_years,
     gather_statistics,
     parse_stats_filters,
 )
@@ -575,8 +577,6 @@ def named_participant(db, make_person, make_event):
 
 @pytest.mark.parametrize("path", ["/stats/", "/stats/export.csv", "/stats/export.xlsx"])
 def test_anonymous_visitors_never_see_a_persons_name(client, named_participant, path):
-    from tests.test_stats_export import readable_text
-
     response = client.get(path, query_string=YEAR_2019)
 
     assert response.status_code == 200
@@ -590,8 +590,6 @@ def test_anonymous_visitors_never_see_a_persons_name(client, named_participant, 
 def test_coordinators_see_top_participants_by_name(
     client, named_participant, make_user, sign_in, path
 ):
-    from tests.test_stats_export import readable_text
-
     sign_in(make_user())
 
     text = readable_text(client.get(path, query_string=YEAR_2019))
@@ -677,8 +675,6 @@ def test_organization_page_shows_activities_over_time(client, demo, db):
 
 
 def test_year_quick_links_cover_the_data(app, demo):
-    from tracker.stats.queries import data_years
-
     with app.test_request_context():
         years = data_years(include_internal=False, today=date(2021, 5, 1))
 

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tracker.demo import load_demo_data
-from tracker.models import Category
+from tracker.models import Category, Participation
+from tracker.stats.queries import BREAKDOWN_ROWS_SHOWN
 
 YEAR_2019 = {"from": "2019-01-01", "to": "2019-12-31"}
 ANONYMOUS_SHEETS = [
@@ -152,9 +153,6 @@ def test_default_export_period_is_the_current_year(client, demo):
 def test_page_shows_the_top_rows_and_the_exports_hold_every_row(
     client, db, make_event, make_organization
 ):
-    from tracker.models import Participation
-    from tracker.stats.queries import BREAKDOWN_ROWS_SHOWN
-
     count = BREAKDOWN_ROWS_SHOWN + 5
     organizations = [make_organization(name=f"参赛单位{n:02d}") for n in range(count)]
     event = make_event(title="知识竞赛", hosts=organizations)

@@ -9,8 +9,14 @@ from flask import Flask
 from sqlalchemy import event as sqlalchemy_event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from tracker import cli, i18n, web
+from tracker.auth import blueprint as auth_blueprint
 from tracker.config import DefaultConfig, instance_database_url
+from tracker.directory import blueprint as directory_blueprint
+from tracker.events import blueprint as events_blueprint
 from tracker.extensions import csrf, db, login_manager, migrate
+from tracker.feeds import blueprint as feeds_blueprint
+from tracker.stats import blueprint as stats_blueprint
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,9 +38,6 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-
-    from tracker import cli, i18n, web
-
     i18n.init_app(app)
     web.init_app(app)
     cli.init_app(app)
@@ -81,12 +84,6 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tracker.auth import blueprint as auth_blueprint
-    from tracker.directory import blueprint as directory_blueprint
-    from tracker.events import blueprint as events_blueprint
-    from tracker.feeds import blueprint as feeds_blueprint
-    from tracker.stats import blueprint as stats_blueprint
-
     for blueprint in (
         events_blueprint,
         directory_blueprint,

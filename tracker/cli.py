@@ -3,10 +3,13 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from tracker.auth.services import AccountError, create_user
+from tracker.demo import load_demo_data
+from tracker.extensions import db
 from tracker.feeds.cli import ics_group
-from tracker.models import USER_ROLES
+from tracker.models import USER_ROLES, Event, Organization
 
 demo_group = AppGroup("demo", help="演示数据 / Demo data.")
 user_group = AppGroup("user", help="账号管理 / Accounts.")
@@ -18,12 +21,6 @@ user_group = AppGroup("user", help="账号管理 / Accounts.")
 )
 def demo_load(if_empty: bool) -> None:
     """Load the report's activities; running it again changes nothing."""
-    from sqlalchemy import func, select
-
-    from tracker.demo import load_demo_data
-    from tracker.extensions import db
-    from tracker.models import Event
-
     if if_empty and db.session.scalar(select(func.count(Event.id))):
         click.echo("数据库中已有活动，跳过演示数据。")
         return
@@ -41,11 +38,6 @@ def demo_load(if_empty: bool) -> None:
 @click.option("--organization", "organization_name", help="所属组织名称 / organisation name")
 def user_create(name: str, role: str, password: str | None, organization_name: str | None) -> None:
     """Create a coordinator or admin account."""
-    from sqlalchemy import select
-
-    from tracker.extensions import db
-    from tracker.models import Organization
-
     organization = None
     if organization_name:
         organization = db.session.scalar(

@@ -2,12 +2,18 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import Optional
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import force_locale, format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 
 from tracker.extensions import babel
+from tracker.models import DEFAULT_TIMEZONE
+
+SITE_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def select_locale() -> str:
@@ -46,15 +52,23 @@ def current_language() -> str:
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
-def local_datetime(value: datetime, zone, with_time: bool = True) -> str:
-    """A UTC datetime shown in the given zone, in the UI language."""
-    local = value.astimezone(zone)
+def local_datetime(value: datetime, zone: Optional[tzinfo] = None, with_time: bool = True) -> str:
+    """A UTC datetime shown in the given zone (the site's by default), in the UI language."""
+    local = value.astimezone(zone or SITE_ZONE)
     if current_language() == "zh":
         text = f"{local.year}年{local.month}月{local.day}日（{_WEEKDAYS_ZH[local.weekday()]}）"
         return f"{text} {local:%H:%M}" if with_time else text
     if with_time:
         return format_datetime(local.replace(tzinfo=None), "EEE, MMM d, y HH:mm", rebase=False)
     return format_date(local.date(), "EEE, MMM d, y")
+
+
+def month_label(month: str, short: bool = False) -> str:
+    """'2019-06' as 2019年6月 (or 6月 when `short`), in the UI language."""
+    year, number = month.split("-")
+    if short:
+        return _("%(month)s月", month=int(number))
+    return _("%(year)s年%(month)s月", year=year, month=int(number))
 
 
 def init_app(app: Flask) -> None:

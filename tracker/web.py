@@ -1,5 +1,10 @@
-"""What every page shares: error pages, template filters and globals."""
+"""What every page shares: error pages, template filters and globals.
 
+Filters format values for display; globals give the request's language and links. Neither
+reads the database: views pass templates the data they show.
+"""
+
+from decimal import Decimal
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, render_template, request
@@ -7,19 +12,23 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from tracker import labels
-from tracker.i18n import current_language, local_datetime
+from tracker.i18n import current_language, local_datetime, month_label
 from tracker.recurrence import describe_recurrence
 
 
 def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, _error_page)
-    app.jinja_env.filters["nl2br"] = _nl2br
+    app.jinja_env.filters.update(
+        nl2br=_nl2br,
+        local_datetime=local_datetime,
+        describe_recurrence=describe_recurrence,
+        month_label=month_label,
+        format_hours=format_hours,
+    )
     app.jinja_env.globals.update(
         labels=labels,
         current_language=current_language,
-        local_datetime=local_datetime,
-        describe_recurrence=describe_recurrence,
         url_with=url_with,
     )
 
@@ -59,6 +68,12 @@ def _nl2br(text: str | None) -> Markup:
     if not text:
         return Markup("")
     return Markup("<br>").join(escape(line) for line in text.splitlines())
+
+
+def format_hours(hours: Decimal) -> str:
+    """12.50 → 12.5, 3.00 → 3."""
+    text = f"{hours:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def url_with(**changes) -> str:

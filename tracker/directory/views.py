@@ -35,6 +35,8 @@ from tracker.models import (
     Person,
     Stop,
 )
+from tracker.stats.charts import organization_activity_chart
+from tracker.stats.queries import organization_activity_by_month, person_totals
 
 EVENTS_SHOWN_ON_ENTRY_PAGE = 50
 
@@ -85,16 +87,20 @@ def list_organizations():
 @blueprint.route("/organizations/<int:organization_id>")
 def show_organization(organization_id: int):
     """One organisation: its place in the hierarchy, roles and events."""
-    organization = db.get_or_404(Organization, organization_id)
+    organization = db.get_or_404(
+        Organization,
+        organization_id,
+        options=[selectinload(Organization.parent), selectinload(Organization.children)],
+    )
     events, total = _events_for(EventFilters(organization_ids=[organization.id]))
-    from tracker.stats.queries import organization_activity_by_month
-
+    activity = organization_activity_by_month(organization.id, can_see_internal())
     return render_template(
         "directory/organization.html",
         organization=organization,
         events=events,
         total=total,
-        activity_by_month=organization_activity_by_month(organization.id, can_see_internal()),
+        activity_by_month=activity,
+        activity_chart=organization_activity_chart(activity) if activity else None,
     )
 
 
@@ -162,7 +168,7 @@ def list_people():
 @login_required
 def show_person(person_id: int):
     """One person and the activities they took part in (coordinators only)."""
-    person = db.get_or_404(Person, person_id)
+    person = db.get_or_404(Person, person_id, options=[selectinload(Person.organization)])
     participations = db.session.scalars(
         select(Participation)
         .where(Participation.person_id == person.id)
@@ -171,7 +177,11 @@ def show_person(person_id: int):
         .order_by(Event.starts_at.desc())
     ).all()
     return render_template(
-        "directory/person.html", person=person, participations=participations, viewer=current_user
+        "directory/person.html",
+        person=person,
+        participations=participations,
+        person_totals=person_totals(person.id),
+        viewer=current_user,
     )
 
 

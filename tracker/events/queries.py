@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
@@ -29,6 +32,72 @@ from tracker.models import (
 FILTER_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 MAX_QUERY_LENGTH = 200
 FIRST_FILTER_YEAR, LAST_FILTER_YEAR = 1900, 9998
+
+
+@dataclass(frozen=True)
+class IdFilter:
+    """A repeatable filter on one kind of directory entry (`?category=1&category=2`: events of
+    either). Parsing, links, the filter forms, feed names and export notes all read it."""
+
+    name: str  # the query argument
+    model: type
+    label: LazyString  # in messages, form labels, feed names and export notes: 类别
+    list_heading: LazyString  # above a list of its entries (the subscribe page): 按类别
+    name_zh: InstrumentedAttribute  # the column naming an entry in Chinese (feeds, exports)
+    name_en: InstrumentedAttribute  # the same for the English UI's filter options
+    order_by: InstrumentedAttribute  # the order of the options
+    slug: InstrumentedAttribute | None = None  # a readable alternative to the id in URLs
+
+    @property
+    def attribute(self) -> str:
+        """The EventFilters attribute holding the chosen ids."""
+        return f"{self.name}_ids"
+
+    def options(self, english: bool = False) -> Select:
+        """(id, name) of every entry, as plain columns, for a select or a list of links."""
+        label = self.name_en if english else self.name_zh
+        return select(self.model.id.label("id"), label.label("name")).order_by(self.order_by)
+
+
+ID_FILTERS = (
+    IdFilter(
+        "category",
+        Category,
+        _l("类别"),
+        _l("按类别"),
+        name_zh=Category.name_zh,
+        name_en=Category.name_en,
+        order_by=Category.id,
+        slug=Category.slug,
+    ),
+    IdFilter(
+        "organization",
+        Organization,
+        _l("组织"),
+        _l("按组织"),
+        name_zh=Organization.name,
+        name_en=Organization.name,
+        order_by=Organization.name,
+    ),
+    IdFilter(
+        "location",
+        Location,
+        _l("地点"),
+        _l("按地点"),
+        name_zh=Location.name,
+        name_en=Location.name,
+        order_by=Location.name,
+    ),
+    IdFilter(
+        "campaign",
+        Campaign,
+        _l("专项活动"),
+        _l("按专项活动"),
+        name_zh=Campaign.name,
+        name_en=Campaign.name,
+        order_by=Campaign.name,
+    ),
+)
 
 
 @dataclass
@@ -58,7 +127,7 @@ class EventFilters:
         args: dict[str, list[str]] = {}
         if self.query:
             args["q"] = [self.query]
-        lists = [(name, getattr(self, attribute)) for name, attribute, *_ in _ID_FILTERS]
+        lists = [(id_filter.name, getattr(self, id_filter.attribute)) for id_filter in ID_FILTERS]
         for name, values in [*lists, ("status", self.statuses)]:
             if values:
                 args[name] = [str(value) for value in values]
@@ -69,22 +138,12 @@ class EventFilters:
         return args
 
 
-# name in the URL, attribute of EventFilters, model looked up, label in messages
-_ID_FILTERS = (
-    ("category", "category_ids", Category, "类别"),
-    ("organization", "organization_ids", Organization, "组织"),
-    ("location", "location_ids", Location, "地点"),
-    ("campaign", "campaign_ids", Campaign, "专项活动"),
-)
-
-
 def parse_event_filters(args: MultiDict) -> EventFilters:
     """Read the filters from query arguments; unknown or malformed values become messages."""
     filters = EventFilters(query=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH])
-    for name, attribute, model, label in _ID_FILTERS:
-        wanted = [value.strip() for value in args.getlist(name) if value.strip()]
-        ids = _resolve_ids(wanted, model, _(label), filters.errors)
-        setattr(filters, attribute, ids)
+    for id_filter in ID_FILTERS:
+        wanted = [value.strip() for value in args.getlist(id_filter.name) if value.strip()]
+        setattr(filters, id_filter.attribute, _resolve_ids(wanted, id_filter, filters.errors))
     for status in args.getlist("status"):
         if not status:
             continue
@@ -100,13 +159,14 @@ def parse_event_filters(args: MultiDict) -> EventFilters:
     return filters
 
 
-def _resolve_ids(values: list[str], model, label: str, errors: list[str]) -> list[int]:
-    """Turn ids (or category slugs) into existing ids; report the rest."""
+def _resolve_ids(values: list[str], id_filter: IdFilter, errors: list[str]) -> list[int]:
+    """Turn ids (or slugs, where the filter has them) into existing ids; report the rest."""
+    model, label = id_filter.model, id_filter.label
     numbers, slugs = [], []
     for value in values:
         if value.isascii() and value.isdigit() and len(value) < 10:
             numbers.append(int(value))
-        elif model is Category and len(value) <= 40:
+        elif id_filter.slug is not None and len(value) <= 40:
             slugs.append(value)
         else:
             errors.append(_("%(label)s“%(value)s”无效。", label=label, value=value[:40]))
@@ -116,7 +176,7 @@ def _resolve_ids(values: list[str], model, label: str, errors: list[str]) -> lis
             found[str(found_id)] = found_id
     if slugs:
         for found_id, slug in db.session.execute(
-            select(Category.id, Category.slug).where(Category.slug.in_(slugs))
+            select(model.id, id_filter.slug).where(id_filter.slug.in_(slugs))
         ):
             found[slug] = found_id
     for value in numbers + slugs:
@@ -232,27 +292,44 @@ def with_page_details(statement: Select) -> Select:
     )
 
 
-def _filter_choice_columns(english: bool) -> dict:
-    """(id, label, order) of each kind of filter option, the label in the UI language."""
-    return {
-        "categories": (
-            Category.id,
-            Category.name_en if english else Category.name_zh,
-            Category.id,
-        ),
-        "organizations": (Organization.id, Organization.name, Organization.name),
-        "locations": (Location.id, Location.name, Location.name),
-        "campaigns": (Campaign.id, Campaign.name, Campaign.name),
-    }
+@dataclass(frozen=True)
+class FilterSelect:
+    """One select of a filter form: the filter's name and label, its options, the chosen ids."""
+
+    name: str
+    label: str
+    options: list  # rows of (id, name)
+    selected: list[int]
 
 
-def filter_choices(*kinds: str) -> dict[str, list]:
-    """Options for the selects of a filter form (the list page, the statistics page): rows
-    of (id, name), read as plain columns (a few hundred organisations load in a fraction of
-    the time whole directory entries take)."""
-    columns = _filter_choice_columns(english=current_language() == "en")
-    return {
-        kind: db.session.execute(select(key.label("id"), label.label("name")).order_by(order)).all()
-        for kind, (key, label, order) in columns.items()
-        if kind in kinds
-    }
+def filter_selects(filters: EventFilters, names: Collection[str]) -> list[FilterSelect]:
+    """The selects of the named filters, in the declared order, for a filter form (the list
+    page, the statistics page). Options are read as plain columns (a few hundred
+    organisations load in a fraction of the time whole directory entries take)."""
+    english = current_language() == "en"
+    return [
+        FilterSelect(
+            id_filter.name,
+            str(id_filter.label),
+            db.session.execute(id_filter.options(english)).all(),
+            getattr(filters, id_filter.attribute),
+        )
+        for id_filter in ID_FILTERS
+        if id_filter.name in names
+    ]
+
+
+def chosen_entries(filters: EventFilters) -> list[tuple[str, list[str]]]:
+    """(label, Chinese names) of each id filter in use, the names in id order: what a feed's
+    name and an export's notes say the figures are about."""
+    chosen = []
+    for id_filter in ID_FILTERS:
+        ids = getattr(filters, id_filter.attribute)
+        if ids:
+            names = db.session.scalars(
+                select(id_filter.name_zh)
+                .where(id_filter.model.id.in_(ids))
+                .order_by(id_filter.model.id)
+            ).all()
+            chosen.append((str(id_filter.label), names))
+    return chosen

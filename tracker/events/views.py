@@ -18,7 +18,7 @@ from tracker.events.forms import (
     keep_stored_rule,
 )
 from tracker.events.queries import (
-    filter_choices,
+    filter_selects,
     filtered_events,
     parse_event_filters,
     with_list_details,
@@ -76,7 +76,7 @@ def list_events():
         "events/list.html",
         page=page,
         filters=filters,
-        choices=filter_choices("categories", "organizations", "locations", "campaigns"),
+        selects=filter_selects(filters, ("category", "organization", "location", "campaign")),
     )
 
 

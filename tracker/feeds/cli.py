@@ -3,6 +3,8 @@
 import click
 from flask.cli import AppGroup
 
+from tracker.feeds.importer import ImportRefused, import_calendar
+
 ics_group = AppGroup("ics", help="iCalendar 导入 / iCalendar import.")
 
 
@@ -10,8 +12,6 @@ ics_group = AppGroup("ics", help="iCalendar 导入 / iCalendar import.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 def ics_import(path: str) -> None:
     """Import an .ics file: create events, or update them by UID; all or nothing."""
-    from tracker.feeds.importer import ImportRefused, import_calendar
-
     with click.open_file(path, "rb") as source:
         data = source.read()
     try:

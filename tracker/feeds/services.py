@@ -15,13 +15,14 @@ from sqlalchemy import Select, select
 
 from tracker.cache import BoundedCache, app_cache, data_version
 from tracker.db import now_utc
-from tracker.events.queries import EventFilters
+from tracker.events.queries import EventFilters, chosen_entries
 from tracker.extensions import db
 from tracker.feeds.builder import FeedContext
 from tracker.feeds.queries import load_feed_events
 from tracker.feeds.writer import render_calendar
 from tracker.i18n import default_locale
-from tracker.models import Campaign, Category, FeedToken, Location, Organization, User
+from tracker.labels import EVENT_STATUS_LABELS
+from tracker.models import FeedToken, User
 
 
 @dataclass(frozen=True)
@@ -80,20 +81,8 @@ def webcal_url(https_url: str) -> str:
 def calendar_name(filters: EventFilters, suffix: Optional[str] = None) -> str:
     """A Chinese calendar name saying what the feed holds: '活动日历 · 类别：主题党日'."""
     parts = [_("活动日历")]
-    for model, ids, label, attribute in (
-        (Category, filters.category_ids, _("类别"), "name_zh"),
-        (Organization, filters.organization_ids, _("组织"), "name"),
-        (Location, filters.location_ids, _("地点"), "name"),
-        (Campaign, filters.campaign_ids, _("专项活动"), "name"),
-    ):
-        if ids:
-            names = db.session.scalars(
-                select(getattr(model, attribute)).where(model.id.in_(ids)).order_by(model.id)
-            ).all()
-            parts.append(f"{label}：{'、'.join(names)}")
+    parts.extend(f"{label}：{'、'.join(names)}" for label, names in chosen_entries(filters))
     if filters.statuses:
-        from tracker.labels import EVENT_STATUS_LABELS
-
         statuses = "、".join(str(EVENT_STATUS_LABELS[code]) for code in filters.statuses)
         parts.append(f"{_('状态')}：{statuses}")
     if filters.query:
@@ -160,6 +149,15 @@ def create_feed_token(user: User, name: str) -> tuple[FeedToken, str]:
     db.session.add(token)
     db.session.commit()
     return token, secret
+
+
+def feed_tokens_of(user: User) -> list[FeedToken]:
+    """The user's private-feed tokens, live and revoked, newest first."""
+    return db.session.scalars(
+        select(FeedToken)
+        .where(FeedToken.user_id == user.id)
+        .order_by(FeedToken.created_at.desc(), FeedToken.id.desc())
+    ).all()
 
 
 def revoke_feed_token(user: User, token_id: int) -> Optional[FeedToken]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker.events.queries import EventFilters, parse_event_filters
+from tracker.events.queries import ID_FILTERS, EventFilters, parse_event_filters
 from tracker.extensions import db
 from tracker.feeds import blueprint
 from tracker.feeds.forms import FeedTokenForm, ImportForm
@@ -23,21 +22,16 @@ from tracker.feeds.services import (
     calendar_name,
     create_feed_token,
     external_url,
+    feed_tokens_of,
     rendered_feed,
     revoke_feed_token,
     user_for_token,
     webcal_url,
 )
-from tracker.models import DEFAULT_TIMEZONE, Campaign, Category, Event, Location, Organization
+from tracker.models import Event
 from tracker.web import content_disposition, safe_next_url
 
 CALENDAR_MIMETYPE = "text/calendar; charset=utf-8"
-
-
-@blueprint.app_template_global("feeds_zone")
-def feeds_zone() -> ZoneInfo:
-    """The zone token times are shown in (the site's default zone)."""
-    return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def _feed_filters() -> EventFilters:
@@ -148,20 +142,14 @@ def subscribe():
         https = external_url("feeds.calendar", **filters.to_args())
         current = {"name": calendar_name(filters), "https": https, "webcal": webcal_url(https)}
     everything = external_url("feeds.calendar")
-    # (id, name) columns only; categories by their Chinese name, as the feeds name them.
-    groups = [
-        (_("按类别"), "category", Category.id, Category.name_zh, Category.id),
-        (_("按组织"), "organization", Organization.id, Organization.name, Organization.name),
-        (_("按地点"), "location", Location.id, Location.name, Location.name),
-        (_("按专项活动"), "campaign", Campaign.id, Campaign.name, Campaign.name),
-    ]
     sections = []
-    for title, argument, key, name, order in groups:
+    for id_filter in ID_FILTERS:
         rows = []
-        for item_id, label in db.session.execute(select(key, name).order_by(order)):
-            https = external_url("feeds.calendar", **{argument: item_id})
+        # Entries by their Chinese names, as the feeds name them.
+        for item_id, label in db.session.execute(id_filter.options()):
+            https = external_url("feeds.calendar", **{id_filter.name: item_id})
             rows.append({"name": label, "https": https, "webcal": webcal_url(https)})
-        sections.append({"title": title, "rows": rows})
+        sections.append({"title": id_filter.list_heading, "rows": rows})
     return render_template(
         "feeds/subscribe.html",
         filters=filters,
@@ -193,6 +181,7 @@ def tokens():
         render_template(
             "feeds/tokens.html",
             token_form=form,
+            feed_tokens=feed_tokens_of(current_user),
             new_token_url=new_token_url,
             new_token_webcal=webcal_url(new_token_url) if new_token_url else None,
         ),

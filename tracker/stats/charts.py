@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from tracker.i18n import month_label
+from tracker.stats.queries import GroupRow
 
 DEFAULT_COLOR = "#3b6ea5"
 INK = "#1f2933"
@@ -78,8 +82,8 @@ def _number(value: float) -> str:
 def _open_svg(chart_id: str, width: float, height: float, title: str, description: str) -> list:
     return [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
-        f'style="max-width:{width:.0f}px;height:auto" preserveAspectRatio="xMinYMin meet" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+        f'preserveAspectRatio="xMinYMin meet" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'font-family="{FONT}" font-size="{FONT_SIZE}">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
@@ -248,3 +252,45 @@ def _line_series(
             f"{escape(point.shown)}</title></circle>"
         )
     return parts
+
+
+# --- charts of figures per month -------------------------------------------------------
+
+
+def month_chart(chart_id: str, title: str, months: list[GroupRow]) -> Markup:
+    """Columns of activities per month with the headcount as a line (months in one year
+    are labelled by month alone)."""
+    same_year = len({row.label[:4] for row in months}) == 1
+    return column_chart(
+        chart_id,
+        title,
+        [_month_bar(row, same_year, row.figures.activities) for row in months],
+        unit=_("项"),
+        line=[_headcount_point(row) for row in months],
+        line_title=_("人数"),
+    )
+
+
+def organization_activity_chart(
+    rows: list[GroupRow], chart_id: str = "organization-months"
+) -> Markup:
+    """The organisation page's activities per month (the last three years at most)."""
+    return month_chart(chart_id, _("每月活动数"), rows[-36:])
+
+
+def _month_bar(row: GroupRow, same_year: bool, value: float) -> Bar:
+    return Bar(
+        label=month_label(row.label, short=same_year) if same_year else row.label,
+        value=value,
+        tooltip=month_label(row.label),
+    )
+
+
+def _headcount_point(row: GroupRow) -> Bar:
+    count = row.figures.headcount
+    return Bar(
+        label=row.label,
+        value=count.value if count else 0,
+        text=str(count) if count else "0",
+        tooltip=month_label(row.label),
+    )

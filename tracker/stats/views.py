@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
-from tracker.events.queries import filter_choices
-from tracker.extensions import db
-from tracker.i18n import current_language
-from tracker.models import Campaign, Category, Organization
+from tracker.events.queries import chosen_entries, filter_selects
+from tracker.i18n import current_language, month_label
 from tracker.stats import blueprint
-from tracker.stats.charts import Bar, bar_chart, column_chart
+from tracker.stats.charts import Bar, bar_chart, month_chart
 from tracker.stats.export import (
     CSV_MIME,
     XLSX_MIME,
@@ -27,13 +23,12 @@ from tracker.stats.export import (
 )
 from tracker.stats.queries import (
     BREAKDOWN_ROWS_SHOWN,
-    GroupRow,
+    STATS_FILTER_NAMES,
     Statistics,
     StatsScope,
     data_years,
     gather_statistics,
     parse_stats_filters,
-    person_totals,
 )
 from tracker.web import content_disposition
 
@@ -69,9 +64,10 @@ def overview():
         scope=scope,
         statistics=statistics,
         charts=_charts(statistics),
-        choices=filter_choices("categories", "organizations", "campaigns"),
+        selects=filter_selects(scope.filters, STATS_FILTER_NAMES),
         year_links=_year_links(scope),
         rows_shown=BREAKDOWN_ROWS_SHOWN,
+        counting_rules=counting_rules(),
     )
 
 
@@ -89,48 +85,6 @@ def export_xlsx():
     scope = _scope()
     tables = statistics_tables(_statistics(scope, None), _notes(scope), month_label)
     return _download(to_xlsx(tables), XLSX_MIME, scope, "xlsx")
-
-
-@blueprint.app_template_global("person_participation_totals")
-def person_participation_totals(person_id: int):
-    """A person's attended activities, hours and awards, for the person page."""
-    return person_totals(person_id)
-
-
-@blueprint.app_template_global("stats_month_label")
-def month_label(month: str, short: bool = False) -> str:
-    """'2019-06' as 2019年6月 (or 6月 when `short`)."""
-    year, number = month.split("-")
-    if short:
-        return _("%(month)s月", month=int(number))
-    return _("%(year)s年%(month)s月", year=year, month=int(number))
-
-
-@blueprint.app_template_global("format_hours")
-def format_hours(hours: Decimal) -> str:
-    """12.50 → 12.5, 3.00 → 3."""
-    text = f"{hours:.2f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
-@blueprint.app_template_global("organization_activity_chart")
-def organization_activity_chart(rows: list[GroupRow], chart_id: str = "organization-months"):
-    """The organisation page's activities per month (the last three years at most)."""
-    return _month_chart(chart_id, _("每月活动数"), rows[-36:])
-
-
-def _month_chart(chart_id: str, title: str, months: list[GroupRow]):
-    """Columns of activities per month with the headcount as a line (months in one year
-    are labelled by month alone)."""
-    same_year = len({row.label[:4] for row in months}) == 1
-    return column_chart(
-        chart_id,
-        title,
-        [_month_bar(row, same_year, row.figures.activities) for row in months],
-        unit=_("项"),
-        line=[_headcount_point(row) for row in months],
-        line_title=_("人数"),
-    )
 
 
 def _year_links(scope: StatsScope) -> list[tuple[str, str, bool]]:
@@ -172,16 +126,7 @@ def _notes(scope: StatsScope) -> list[tuple[str, str]]:
         value.isoformat() if value else "…" for value in (filters.date_from, filters.date_to)
     )
     notes = [(_("统计期间"), period)]
-    for label, model, ids, attribute in (
-        (_("类别"), Category, filters.category_ids, "name_zh"),
-        (_("组织"), Organization, filters.organization_ids, "name"),
-        (_("专项活动"), Campaign, filters.campaign_ids, "name"),
-    ):
-        if ids:
-            names = db.session.scalars(
-                select(getattr(model, attribute)).where(model.id.in_(ids)).order_by(model.id)
-            ).all()
-            notes.append((label, "、".join(names)))
+    notes.extend((label, "、".join(names)) for label, names in chosen_entries(filters))
     notes.append(
         (
             _("范围"),
@@ -194,7 +139,6 @@ def _notes(scope: StatsScope) -> list[tuple[str, str]]:
     return notes
 
 
-@blueprint.app_template_global("stats_counting_rules")
 def counting_rules() -> list[str]:
     """How the figures are counted, as shown on the page and in the exports."""
     return [
@@ -212,24 +156,6 @@ def counting_rules() -> list[str]:
     ]
 
 
-def _month_bar(row: GroupRow, same_year: bool, value: float) -> Bar:
-    return Bar(
-        label=month_label(row.label, short=same_year) if same_year else row.label,
-        value=value,
-        tooltip=month_label(row.label),
-    )
-
-
-def _headcount_point(row: GroupRow) -> Bar:
-    count = row.figures.headcount
-    return Bar(
-        label=row.label,
-        value=count.value if count else 0,
-        text=str(count) if count else "0",
-        tooltip=month_label(row.label),
-    )
-
-
 def _charts(statistics: Statistics) -> dict:
     """The page's SVG charts, built from the same rows as its tables."""
     unit = _("项")
@@ -237,7 +163,7 @@ def _charts(statistics: Statistics) -> dict:
     uncategorized = _("未分类")
     language = current_language()
     return {
-        "months": _month_chart("chart-months", _("每月活动数与人数"), months) if months else None,
+        "months": month_chart("chart-months", _("每月活动数与人数"), months) if months else None,
         "categories": bar_chart(
             "chart-categories",
             _("各类别活动数"),

@@ -1,4 +1,4 @@
-"""Helpers (no tests) for the feed tests: RFC 5545 form checks, icalendar and ical.js parses."""
+"""Feed test helpers (no tests): RFC 5545 form checks, icalendar and ical.js parses."""
 
 import json
 import os
