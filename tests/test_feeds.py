@@ -2,15 +2,28 @@
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from flask import render_template_string
+from flask_login import login_user
 from helpers import events_by_uid, get_feed, parse_feed
+from icalendar import Calendar
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
+from tracker.demo import load_demo_data
+from tracker.events import fields
+from tracker.events.fields import FIELDS_BY_NAME, PRIVATE
+from tracker.events.queries import EventFilters
+from tracker.feeds import builder
+from tracker.feeds.builder import FeedContext, build_calendar
+from tracker.feeds.queries import load_feed_events, public_feed_events
+from tracker.feeds.services import create_feed_token, feed_tokens_of
+from tracker.feeds.writer import fold, render_calendar
 from tracker.models import (
     Campaign,
     Event,
@@ -444,7 +457,6 @@ def test_private_feed_includes_own_organisations_internal_events_until_revoked(
 
 
 def test_tokens_belong_to_their_owner(client, db, make_user, sign_in):
-    from tracker.feeds.services import create_feed_token
 
     owner, intruder = make_user(), make_user()
     token, _ = create_feed_token(owner, "手机")
@@ -464,14 +476,13 @@ def test_token_pages_need_sign_in_and_csrf(client, db, make_user, sign_in):
     assert db.session.scalar(select(FeedToken)) is None
 
 
-def test_tokens_partial_works_with_only_current_user_and_csrf(app, make_user):
-    from flask import render_template_string
-    from flask_login import login_user
-
+def test_tokens_partial_works_with_the_tokens_the_view_passes(app, make_user):
     user = make_user()
     with app.test_request_context("/account"):
         login_user(user)
-        html = render_template_string('{% include "feeds/_tokens.html" ignore missing %}')
+        html = render_template_string(
+            '{% include "feeds/_tokens.html" %}', feed_tokens=feed_tokens_of(user)
+        )
     assert "私人订阅链接" in html
     assert 'action="/feeds/tokens"' in html
     assert 'name="csrf_token"' in html
@@ -532,7 +543,6 @@ def test_unchanged_feed_is_served_from_cache_and_304_needs_one_query(client, db,
 
 
 def test_feeds_parse_with_both_parsers_for_the_demo_data(app, client):
-    from tracker.demo import load_demo_data
 
     load_demo_data()
     response, calendar, parsed = get_feed(client, "/calendar.ics")
@@ -548,12 +558,6 @@ def test_fast_writer_gives_the_same_calendar_as_icalendar_serialisation(
     app, client, contest, make_event
 ):
     """The served bytes (tracker.feeds.writer) equal icalendar's own Calendar.to_ical()."""
-    from icalendar import Calendar
-
-    from tracker.events.queries import EventFilters
-    from tracker.feeds.builder import FeedContext, build_calendar
-    from tracker.feeds.queries import load_feed_events, public_feed_events
-    from tracker.feeds.writer import render_calendar
 
     make_event(title="逗号, 分号; 反斜杠\\ 换行\n🎉" + "长" * 80, is_all_day=True)
     make_event(title="每周", recurrence_rule="FREQ=WEEKLY;BYDAY=WE;UNTIL=20190731T235959")
@@ -581,7 +585,6 @@ def test_fast_writer_gives_the_same_calendar_as_icalendar_serialisation(
     ],
 )
 def test_fold_keeps_lines_short_and_characters_and_escapes_whole(line):
-    from tracker.feeds.writer import fold
 
     folded = fold(line.encode())
     physical = folded.split(b"\r\n")
@@ -636,3 +639,24 @@ def test_vtimezone_onsets_are_the_real_changes_of_offset(client, make_event):
             }
         real = set(_transitions(zone, 2025) + _transitions(zone, 2026) + _transitions(zone, 2027))
         assert onsets == real, vtimezone["TZID"]
+
+
+def test_a_field_declared_for_private_feeds_is_carried_by_them_alone(
+    client, db, make_event, make_user, monkeypatch
+):
+    notes = replace(FIELDS_BY_NAME["notes"], feeds=PRIVATE)
+    declared = tuple(notes if field.name == "notes" else field for field in fields.EVENT_FIELDS)
+    monkeypatch.setattr(fields, "EVENT_FIELDS", declared)
+    monkeypatch.setattr(
+        builder, "PLAIN_FIELDS", (*builder.PLAIN_FIELDS, (notes, "X-TRACKER-NOTES"))
+    )
+    make_event(title="有备注", notes="只给内部看")
+    _, secret = create_feed_token(make_user(), "手机")
+
+    public = Calendar.from_ical(client.get("/calendar.ics").data).walk("VEVENT")[0]
+    private = client.get(f"/feeds/private/{secret}.ics")
+    assert private.status_code == 200
+    assert "X-TRACKER-NOTES" not in public
+    assert (
+        str(Calendar.from_ical(private.data).walk("VEVENT")[0]["X-TRACKER-NOTES"]) == "只给内部看"
+    )

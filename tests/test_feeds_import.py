@@ -10,15 +10,19 @@ from helpers import comparable, events_by_uid, get_feed
 from icalendar import Calendar, vText
 from sqlalchemy import func, select
 
+from tracker.feeds.importer import ImportRefused, import_calendar
+from tracker.feeds.services import feed_cache
 from tracker.models import (
     AuditEntry,
     Campaign,
+    Category,
     Event,
     EventOrganization,
     Location,
     Organization,
     Stop,
 )
+from tracker.recurrence import until_in_zone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -187,7 +191,6 @@ def test_malformed_file_is_refused_with_a_message_and_nothing_saved(client, db, 
 
 
 def test_one_bad_event_saves_none_of_the_good_ones(db, app):
-    from tracker.feeds.importer import ImportRefused, import_calendar
 
     bad = FOREIGN.replace("SUMMARY:取消的活动\r\n", "")
     try:
@@ -282,11 +285,9 @@ def _rich_data(db, make_event, make_organization, make_location, make_category):
 def _empty_database(db):
     for model in (AuditEntry, Stop, EventOrganization, Event, Location, Organization, Campaign):
         db.session.execute(model.__table__.delete())
-    from tracker.models import Category
 
     db.session.execute(Category.__table__.delete())
     db.session.commit()
-    from tracker.feeds.services import feed_cache
 
     feed_cache().clear()
 
@@ -354,7 +355,6 @@ def test_import_edit_raises_sequence_once_and_keeps_uid(
 
 
 def test_until_in_zone_turns_a_utc_until_into_local_wall_time():
-    from tracker.recurrence import until_in_zone
 
     rule = "FREQ=WEEKLY;UNTIL=20240630T155959Z;BYDAY=MO"
     assert until_in_zone(rule, SHANGHAI) == "FREQ=WEEKLY;UNTIL=20240630T235959;BYDAY=MO"

@@ -21,6 +21,7 @@ from tracker.auth.services import (
     update_user,
 )
 from tracker.extensions import db, login_manager
+from tracker.feeds.services import feed_tokens_of
 from tracker.models import User
 from tracker.web import safe_next_url
 
@@ -99,7 +100,12 @@ def account():
         else:
             flash(_("密码已修改。"), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, user=current_user)
+    return render_template(
+        "auth/account.html",
+        form=form,
+        user=current_user,
+        feed_tokens=feed_tokens_of(current_user),
+    )
 
 
 # --- account administration (admins only) -------------------------------------------------

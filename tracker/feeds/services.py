@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 
 from tracker.cache import BoundedCache, app_cache, data_version
 from tracker.db import now_utc
+from tracker.events.fields import PUBLIC
 from tracker.events.queries import EventFilters, chosen_entries
 from tracker.extensions import db
 from tracker.feeds.builder import FeedContext
@@ -57,7 +58,7 @@ class FeedTokenError(ValueError):
 
 def public_base_url() -> str:
     """The site's root URL for links that leave the site: PUBLIC_BASE_URL, else the request's."""
-    configured = current_app.config.get("PUBLIC_BASE_URL")
+    configured = current_app.config["PUBLIC_BASE_URL"]
     if configured:
         return configured.rstrip("/")
     # What request.url_root gives, without its IRI round trip (this runs on every feed poll).
@@ -101,11 +102,13 @@ def rendered_feed(
     statement: Callable[[], Select],
     name: Callable[[], str],
     cacheable: bool = True,
+    audience: str = PUBLIC,
 ) -> tuple[str, Optional[object], Callable[[], RenderedFeed]]:
     """The feed's ETag and Last-Modified (one aggregate query) and a function giving its bytes.
 
     The bytes come from the cache when nothing changed since they were rendered; otherwise
-    the events of `statement()` are loaded in a fixed number of queries and rendered.
+    the events of `statement()` are loaded in a fixed number of queries and rendered, with
+    the fields a feed for `audience` carries (tracker.events.fields).
     """
     base_url = public_base_url()
     validator = data_version()
@@ -123,7 +126,7 @@ def rendered_feed(
             return cached
         with default_locale():
             context = FeedContext(base_url, event_url=external_url("events.show_event", event_id=0))
-            feed = render_calendar(load_feed_events(statement()), name(), context)
+            feed = render_calendar(load_feed_events(statement(), audience), name(), context)
         entry = RenderedFeed(etag, last_modified, feed)
         if cacheable:
             cache.put(cache_key, etag, entry)

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker.events.fields import PRIVATE, PUBLIC
 from tracker.events.queries import ID_FILTERS, EventFilters, parse_event_filters
 from tracker.extensions import db
 from tracker.feeds import blueprint
@@ -54,9 +55,12 @@ def _feed_response(
     cache_control: str,
     filename: Optional[str] = None,
     cacheable: bool = True,
+    audience: str = PUBLIC,
 ) -> Response:
     """200 with the feed, or 304 when the client's copy is current (RFC 9110 §13.2.2)."""
-    etag, last_modified, body = rendered_feed(key, statement, name, cacheable=cacheable)
+    etag, last_modified, body = rendered_feed(
+        key, statement, name, cacheable=cacheable, audience=audience
+    )
     if _not_modified(etag, last_modified):
         response = Response(status=304)
     else:
@@ -130,6 +134,7 @@ def private_calendar(token: str):
         lambda: private_feed_events(filters, user),
         lambda: calendar_name(filters, suffix=_("含内部活动")),
         cache_control="private, no-cache",
+        audience=PRIVATE,
     )
 
 
