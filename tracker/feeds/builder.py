@@ -54,7 +54,7 @@ from tracker.feeds.properties import (
     X_TEAM,
     encode_plain,
 )
-from tracker.feeds.queries import FeedEvent
+from tracker.feeds.queries import FeedEvent, FeedOrganization, FeedStop, FeedTeam
 from tracker.labels import ORGANIZATION_ROLE_LABELS
 from tracker.models import DEFAULT_TIMEZONE, Headcount
 
@@ -129,6 +129,7 @@ class FeedContext:
         self._sequences: dict[int, vInt] = {}
         self._rules: dict[str, vRecur] = {}
         self._texts: dict[tuple, vText] = {}
+        self._structured: dict[tuple, vText] = {}
         self._classes = {True: vText("PUBLIC"), False: vText("PRIVATE")}
         self.opaque = vText("OPAQUE")
         for value in (*self._classes.values(), self.opaque, *self._statuses.values()):
@@ -181,6 +182,15 @@ class FeedContext:
             if escaped:
                 value.params.quote_also = value.params.quote_also | dict.fromkeys(escaped, "\\")
             self._texts[key] = self._share(value)
+        return value
+
+    def structured(self, name: str, row, make_params) -> vText:
+        """A structured property (a stop, an organisation, a team) named by the row's name,
+        its parameters from `make_params(row)`; rows that repeat across events share one."""
+        key = (name, *vars(row).values())
+        value = self._structured.get(key)
+        if value is None:
+            value = self._structured[key] = self.shared(name, row.name, make_params(row))
         return value
 
     def rule(self, text: str) -> vRecur:
@@ -363,28 +373,34 @@ def _tracker_properties(event: FeedEvent, context: FeedContext) -> list[tuple[st
         params = _params(CAMPAIGN_PARAMS, {"theme": event.campaign_theme})
         properties.append((X_CAMPAIGN, context.shared(X_CAMPAIGN, event.campaign_name, params)))
     for link in event.organizations:
-        params = _params(ORGANIZATION_PARAMS, vars(link))
-        properties.append((X_ORGANIZATION, context.shared(X_ORGANIZATION, link.name, params)))
+        value = context.structured(X_ORGANIZATION, link, _organization_params)
+        properties.append((X_ORGANIZATION, value))
     for stop in event.stops:
-        values = vars(stop) | {
-            "geo": (
-                f"{stop.latitude};{stop.longitude}"
-                if stop.latitude is not None and stop.longitude is not None
-                else None
-            ),
-            "starts_at": (
-                stop.starts_at.astimezone(UTC).strftime(UTC_TIME_FORMAT) if stop.starts_at else None
-            ),
-        }
-        properties.append((X_STOP, context.shared(X_STOP, stop.name, _params(STOP_PARAMS, values))))
+        properties.append((X_STOP, context.structured(X_STOP, stop, _stop_params)))
     for team in event.teams:
-        values = vars(team) | {
-            "role": team.role if team.role != "participant" else None,
-            "attended": None if team.attended else "FALSE",
-            "hours": f"{Decimal(team.hours).normalize():f}" if team.hours is not None else None,
-        }
-        properties.append((X_TEAM, context.shared(X_TEAM, team.name, _params(TEAM_PARAMS, values))))
+        properties.append((X_TEAM, context.structured(X_TEAM, team, _team_params)))
     return properties
+
+
+def _organization_params(link: FeedOrganization) -> dict[str, str]:
+    return _params(ORGANIZATION_PARAMS, vars(link))
+
+
+def _stop_params(stop: FeedStop) -> dict[str, str]:
+    geo = None
+    if stop.latitude is not None and stop.longitude is not None:
+        geo = f"{stop.latitude};{stop.longitude}"
+    starts_at = stop.starts_at.astimezone(UTC).strftime(UTC_TIME_FORMAT) if stop.starts_at else None
+    return _params(STOP_PARAMS, vars(stop) | {"geo": geo, "starts_at": starts_at})
+
+
+def _team_params(team: FeedTeam) -> dict[str, str]:
+    values = vars(team) | {
+        "role": team.role if team.role != "participant" else None,
+        "attended": None if team.attended else "FALSE",
+        "hours": f"{Decimal(team.hours).normalize():f}" if team.hours is not None else None,
+    }
+    return _params(TEAM_PARAMS, values)
 
 
 def _params(names: dict[str, str], values: dict) -> dict[str, str]:

@@ -111,7 +111,7 @@ class FeedEvent:
     """An event's columns as a feed needs them (named as in `feed_columns`), with its stops,
     organisations and teams in order."""
 
-    def __init__(self, **columns):
+    def __init__(self, columns):
         self.__dict__.update(columns)
         self.stops: list[FeedStop] = []
         self.organizations: list[FeedOrganization] = []
@@ -159,7 +159,8 @@ def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEven
     if not rows:
         return []
     event_ids = select(Event.id).where(where)
-    events = {row.id: FeedEvent(**row._mapping) for row in rows}
+    names = rows[0]._fields
+    events = {row.id: FeedEvent(zip(names, row, strict=True)) for row in rows}
 
     for event_id, *stop in db.session.execute(
         select(
@@ -207,7 +208,7 @@ def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEven
             Participation.rank,
         )
         .join(Organization, Participation.organization_id == Organization.id)
-        .where(Participation.event_id.in_(event_ids))
+        .where(Participation.organization_id.is_not(None), Participation.event_id.in_(event_ids))
         .order_by(Participation.event_id, Participation.position, Participation.id)
     ):
         events[event_id].teams.append(FeedTeam(*team))
