@@ -23,7 +23,16 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     # Public base URL for links in feeds when requests arrive through a proxy; None: from request.
     PUBLIC_BASE_URL = None
-    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Largest request body; the import upload has FEEDS_IMPORT_MAX_BYTES instead.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Most fields a form post may carry (the event form at its row caps needs about 4,500),
+    # and most bytes of form text held in memory.
+    MAX_FORM_PARTS = 6000
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    # HSTS lifetime sent on HTTPS answers (one year).
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    # Retry-After of the 503 answer while the database cannot be reached.
+    RETRY_AFTER_SECONDS = 60
     # Largest iCalendar file the import accepts (upload or command line).
     FEEDS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
     # Number of reverse proxies in front (nginx: 1); their X-Forwarded-* headers are then trusted,

@@ -39,6 +39,8 @@ FIRST_YEAR, LAST_YEAR = 1900, 9998
 DATE_OUT_OF_RANGE = _l("日期须在1900年至9998年之间。")
 # C0 controls except tab, line feed and carriage return: invisible, and forbidden in iCalendar.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Line breaks (and the invisible controls) have no place in a one-line field: a name, a title.
+LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 
 def too_long(maximum: int) -> Length:
@@ -312,9 +314,18 @@ class Unique:
             raise ValidationError(self.message)
 
 
-def strip_text(value):
-    """Filter: trim surrounding blanks and drop invisible control characters from typed text."""
+def strip_long_text(value):
+    """Filter for text areas: trim surrounding blanks and drop invisible control characters
+    (line breaks stay)."""
     return CONTROL_CHARACTERS.sub("", value).strip() if isinstance(value, str) else value
+
+
+def strip_text(value):
+    """Filter for one-line fields: as `strip_long_text`, with line breaks turned into a space
+    (a pasted name keeps its words, and no CR or LF reaches a header, a feed or a CSV)."""
+    if not isinstance(value, str):
+        return value
+    return strip_long_text(LINE_BREAKS.sub(" ", value))
 
 
 def blank_to_none(value):
@@ -322,4 +333,6 @@ def blank_to_none(value):
     return value or None
 
 
+# One-line text fields; LONG_TEXT_FILTERS for text areas.
 TEXT_FILTERS = [strip_text, blank_to_none]
+LONG_TEXT_FILTERS = [strip_long_text, blank_to_none]

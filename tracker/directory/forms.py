@@ -11,6 +11,7 @@ from wtforms.validators import Optional as OptionalValidator
 from tracker import labels
 from tracker.forms import (
     INVALID_NUMBER,
+    LONG_TEXT_FILTERS,
     REQUIRED,
     TEXT_FILTERS,
     BlankDateField,
@@ -56,7 +57,7 @@ class OrganizationForm(DirectoryForm):
         order_by=Organization.name,
         blank=_l("（无上级组织）"),
     )
-    description = TextAreaField(_l("说明"), validators=[too_long(5000)], filters=TEXT_FILTERS)
+    description = TextAreaField(_l("说明"), validators=[too_long(5000)], filters=LONG_TEXT_FILTERS)
 
     def validate_parent(self, field) -> None:
         """An organisation cannot sit under itself or under one of its own descendants."""
@@ -177,4 +178,4 @@ class CampaignForm(DirectoryForm):
         _l("结束日期"),
         validators=[EndsAfterStart("starts_on", _l("结束日期不能早于开始日期。"))],
     )
-    description = TextAreaField(_l("说明"), validators=[too_long(5000)], filters=TEXT_FILTERS)
+    description = TextAreaField(_l("说明"), validators=[too_long(5000)], filters=LONG_TEXT_FILTERS)

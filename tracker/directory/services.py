@@ -24,24 +24,55 @@ def find_or_add(
     fallback: Optional[dict[str, Any]] = None,
     defaults: Optional[dict[str, Any]] = None,
     memo: Optional[dict[tuple, Any]] = None,
+    insert_now: bool = False,
+    created: Optional[list[Any]] = None,
 ) -> Entry:
     """The entry whose columns equal `match`, else the one equal to `fallback` (when given),
-    else a new one with `defaults`, `fallback` and `match` (added to the session, unsaved).
+    else a new one with `defaults`, `fallback` and `match` (added to the session, unsaved;
+    appended to `created` when given).
 
-    Used where directory entries arrive by name in bulk (demo data, calendar imports); an
-    existing entry keeps its own details. `memo` remembers the answers of one batch by
-    (model, match), so an entry added earlier in it is found again without a flush."""
+    Used where directory entries arrive by name (event forms, demo data, calendar imports);
+    an existing entry keeps its own details. `memo` remembers the answers of one batch by
+    (model, match), so an entry added earlier in it is found again without a flush.
+    `insert_now` inserts a new entry at once in a savepoint: when another request inserted
+    the same name meanwhile (two coordinators typing the same new place), the unique
+    constraint refuses ours and theirs is reused, instead of the whole save failing. The
+    session is flushed first, so pending objects must be complete."""
     key = (model.__name__, *sorted(match.items()))
     if memo is not None and key in memo:
         return memo[key]
+    entry = _find(model, match, fallback)
+    if entry is None:
+        new_entry = model(**{**(defaults or {}), **(fallback or {}), **match})
+        entry = _insert_or_reuse(new_entry, match, fallback) if insert_now else new_entry
+        if entry is new_entry:
+            db.session.add(entry)
+            if created is not None:
+                created.append(entry)
+    if memo is not None:
+        memo[key] = entry
+    return entry
+
+
+def _find(model: type[Entry], match: dict[str, Any], fallback: Optional[dict[str, Any]]):
+    """The entry equal to `match`, else to `fallback`, else None."""
     entry = db.session.scalar(select(model).filter_by(**match))
     if entry is None and fallback:
         entry = db.session.scalar(select(model).filter_by(**fallback))
-    if entry is None:
-        entry = model(**{**(defaults or {}), **(fallback or {}), **match})
-        db.session.add(entry)
-    if memo is not None:
-        memo[key] = entry
+    return entry
+
+
+def _insert_or_reuse(entry: Entry, match: dict[str, Any], fallback: Optional[dict[str, Any]]):
+    """Insert `entry` in a savepoint; when a unique constraint refuses it, the entry another
+    transaction committed under the same name (rolled back to the savepoint, ours is gone)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except IntegrityError:
+        existing = _find(type(entry), match, fallback)
+        if existing is None:
+            raise
+        return existing
     return entry
 
 

@@ -28,7 +28,13 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+from wtforms.utils import unset_value
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    NumberRange,
+    ValidationError,
+)
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
@@ -45,6 +51,7 @@ from tracker.forms import (
     INVALID_CHOICE,
     INVALID_NUMBER,
     INVALID_WHOLE_NUMBER,
+    LONG_TEXT_FILTERS,
     REQUIRED,
     TEXT_FILTERS,
     BlankDateField,
@@ -76,6 +83,11 @@ from tracker.recurrence import (
 )
 
 MAX_HEADCOUNT = 1_000_000
+# Most rows of each list one event may have: room for a large contest or a long visit, and
+# a bound on what one post can make the server build.
+MAX_STOPS = 50
+MAX_ORGANIZATIONS = 100
+MAX_PARTICIPANTS = 500
 COMMON_TIMEZONES = (
     "Asia/Shanghai",
     "Asia/Hong_Kong",
@@ -281,6 +293,36 @@ class ParticipationRowForm(Form):
         )
 
 
+class CappedFieldList(FieldList):
+    """A list of rows that refuses more than `max_entries` of them, with a message.
+
+    WTForms would silently keep the first `max_entries` rows and drop the rest; here a longer
+    list builds no rows at all (a hostile post of 20,000 rows costs one pass over the keys)
+    and the form fails with a message saying how many rows the list may hold.
+    """
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.too_many_rows = False
+        if formdata:
+            indices = set(self._extract_indices(self.name, formdata))
+            if len(indices) > self.max_entries:
+                self.too_many_rows = True
+                formdata = None
+                data = ()
+        super().process(formdata, data, extra_filters)
+
+    def validate(self, form, extra_validators=()) -> bool:
+        if not self.too_many_rows:
+            return super().validate(form, extra_validators)
+        message = _l(
+            "“%(list)s”最多可填写 %(max)d 行，请删除多余的行后再保存。",
+            list=self.label.text,
+            max=self.max_entries,
+        )
+        self.errors = [str(message)]
+        return False
+
+
 class EventForm(FlaskForm):
     """Create or edit an event. `version` carries the version the user loaded."""
 
@@ -375,13 +417,21 @@ class EventForm(FlaskForm):
     visibility = code_select(_l("公开范围"), labels.EVENT_VISIBILITY_LABELS, default="public")
     reported_headcount = _headcount_field(_l("报告人数"))
     reported_headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”）"))
-    description = TextAreaField(_l("活动简介"), validators=[too_long(10000)], filters=TEXT_FILTERS)
-    outcome = TextAreaField(_l("活动成果"), validators=[too_long(10000)], filters=TEXT_FILTERS)
-    notes = TextAreaField(_l("备注（内部）"), validators=[too_long(10000)], filters=TEXT_FILTERS)
+    description = TextAreaField(
+        _l("活动简介"), validators=[too_long(10000)], filters=LONG_TEXT_FILTERS
+    )
+    outcome = TextAreaField(_l("活动成果"), validators=[too_long(10000)], filters=LONG_TEXT_FILTERS)
+    notes = TextAreaField(
+        _l("备注（内部）"), validators=[too_long(10000)], filters=LONG_TEXT_FILTERS
+    )
 
-    stops = FieldList(FormField(StopRowForm), label=_l("行程／地点"))
-    organizations = FieldList(FormField(OrganizationRowForm), label=_l("组织单位"))
-    participants = FieldList(FormField(ParticipationRowForm), label=_l("参与者"))
+    stops = CappedFieldList(FormField(StopRowForm), label=_l("行程／地点"), max_entries=MAX_STOPS)
+    organizations = CappedFieldList(
+        FormField(OrganizationRowForm), label=_l("组织单位"), max_entries=MAX_ORGANIZATIONS
+    )
+    participants = CappedFieldList(
+        FormField(ParticipationRowForm), label=_l("参与者"), max_entries=MAX_PARTICIPANTS
+    )
 
     def validate_timezone(self, field) -> None:
         if field.data and field.data not in _known_timezones():

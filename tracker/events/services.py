@@ -87,6 +87,7 @@ class EventBatch:
 
     def create(self, values: EventInput, action: str = "create") -> Event:
         """A new event from the values (its UID from them when given)."""
+        self._resolve_entries(values)
         event = Event(created_by=self.user)
         if values.uid:
             event.uid = values.uid
@@ -104,6 +105,7 @@ class EventBatch:
 
     def update(self, event: Event, values: EventInput, action: str = "edit") -> bool:
         """Apply the values to a loaded event; whether anything recorded changed."""
+        self._resolve_entries(values)
         with db.session.no_autoflush:
             before = event_snapshot(event)
             self._apply(event, values)
@@ -140,17 +142,25 @@ class EventBatch:
         """A directory entry, or the one an EntryRef names (found or created)."""
         if not isinstance(value, EntryRef):
             return value
-        known = len(self._memo)
-        entry = find_or_add(
+        return find_or_add(
             value.model,
             value.match,
             fallback=value.fallback,
             defaults=value.defaults,
             memo=self._memo,
+            insert_now=True,
+            created=self._new_entries,
         )
-        if len(self._memo) > known and entry.id is None and entry not in self._new_entries:
-            self._new_entries.append(entry)
-        return entry
+
+    def _resolve_entries(self, values: EventInput) -> None:
+        """Find or insert the entries the values name, before the event is touched: each new
+        one is inserted in its own savepoint, which flushes the session (see find_or_add)."""
+        named = [values.category, values.campaign]
+        named += [row.location for row in values.stops]
+        named += [row.organization for row in values.organizations]
+        named += [entry for row in values.participants for entry in (row.person, row.organization)]
+        for value in named:
+            self.entry(value)
 
     def _apply(self, event: Event, values: EventInput) -> None:
         given = values.given

@@ -57,7 +57,7 @@ from tracker.feeds.properties import (
     X_TEAM,
     decode_plain,
 )
-from tracker.forms import strip_text
+from tracker.forms import strip_long_text
 from tracker.i18n import default_locale
 from tracker.models import (
     DEFAULT_TIMEZONE,
@@ -407,7 +407,7 @@ def _text(value: Any) -> str:
         value = value[0] if value else ""
     if isinstance(value, vUnknown):
         value = _TEXT_ESCAPE.sub(lambda match: _TEXT_UNESCAPED.get(match[1], match[1]), value)
-    return strip_text(str(value))
+    return strip_long_text(str(value))
 
 
 # RFC 5545 §3.3.11: \\ \; \, and \n (or \N) in a TEXT value.
