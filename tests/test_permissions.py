@@ -238,7 +238,8 @@ def test_phone_email_and_party_membership_only_for_admins_and_the_own_coordinato
 
 def test_internal_notes_are_shown_only_to_signed_in_coordinators(app, data_set):
     path = f"/events/{data_set['event_a'].id}"
-    assert "内部备注：甲" not in _page(app, None, path)
+    anonymous = _page(app, None, path)
+    assert "内部备注：甲" not in anonymous and "修改记录" not in anonymous
     assert "内部备注：甲" in _page(app, data_set["coordinator_b"], path)
 
 
@@ -280,3 +281,14 @@ def test_a_coordinator_adds_organizations_and_people_only_within_their_own(app, 
     nowhere = _post(app, coordinator, "/people/new", {"name": "王五"})
     assert nowhere.status_code == 422 and "只能选择您负责的组织" in nowhere.text
     assert db.session.scalar(db.select(Person).where(Person.name == "王五")) is None
+
+
+def test_no_feed_carries_internal_notes(app, data_set):
+    client, _token = _client(app, None)
+    for path in (
+        "/calendar.ics",
+        f"/events/{data_set['event_a'].id}.ics",
+        f"/feeds/private/{data_set['token_secret']}.ics",
+    ):
+        body = client.get(path).get_data(as_text=True)
+        assert "甲的活动" in body and "内部备注" not in body, path
