@@ -8,8 +8,9 @@ from tracker.models import AuditEntry, Campaign, Category, Location, Organizatio
 
 
 @pytest.fixture
-def coordinator(make_user, sign_in):
-    user = make_user("coordinator")
+def admin(make_user, sign_in):
+    """An admin may write every kind of entry anywhere (tests/test_permissions.py: who else)."""
+    user = make_user("admin", role="admin")
     sign_in(user)
     return user
 
@@ -66,9 +67,7 @@ def count(db, model) -> int:
         ),
     ],
 )
-def test_coordinator_creates_each_kind_of_entry(
-    client, coordinator, post_form, db, path, data, model, shown
-):
+def test_admin_creates_each_kind_of_entry(client, admin, post_form, db, path, data, model, shown):
     response = post_form(path, data)
     assert response.status_code == 302
     assert count(db, model) == 1
@@ -118,7 +117,7 @@ def test_coordinator_creates_each_kind_of_entry(
     ],
 )
 def test_invalid_entries_get_chinese_messages_and_are_not_saved(
-    client, coordinator, post_form, db, path, data, message
+    client, admin, post_form, db, path, data, message
 ):
     response = post_form(path, data)
     text = response.get_data(as_text=True)
@@ -128,7 +127,7 @@ def test_invalid_entries_get_chinese_messages_and_are_not_saved(
         assert count(db, model) == 0
 
 
-def test_duplicate_names_are_refused(client, coordinator, post_form, db, make_organization):
+def test_duplicate_names_are_refused(client, admin, post_form, db, make_organization):
     make_organization(name="总工会")
     response = post_form("/organizations/new", {"name": "总工会", "kind": "social"})
     assert "已存在同名条目" in response.get_data(as_text=True)
@@ -136,7 +135,7 @@ def test_duplicate_names_are_refused(client, coordinator, post_form, db, make_or
 
 
 def test_editing_an_organization_records_what_changed(
-    client, coordinator, post_form, db, make_organization
+    client, admin, post_form, db, make_organization
 ):
     parent = make_organization(name="党政办", kind="government")
     branch = make_organization(name="第二党支部", kind="party_branch")
@@ -157,7 +156,7 @@ def test_editing_an_organization_records_what_changed(
 
 
 def test_an_organization_cannot_be_placed_under_its_own_branch(
-    client, coordinator, post_form, db, make_organization
+    client, admin, post_form, db, make_organization
 ):
     parent = make_organization(name="党委")
     child = make_organization(name="支部", parent=parent)
@@ -170,7 +169,7 @@ def test_an_organization_cannot_be_placed_under_its_own_branch(
     assert parent.parent_id is None
 
 
-def test_keeping_its_own_name_is_not_a_duplicate(client, coordinator, post_form, db, make_location):
+def test_keeping_its_own_name_is_not_a_duplicate(client, admin, post_form, db, make_location):
     location = make_location(name="会同书店", city="珠海")
     response = post_form(f"/locations/{location.id}/edit", {"name": "会同书店", "city": "珠海市"})
     assert response.status_code == 302
@@ -199,18 +198,23 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_nothing_is_created(
     assert count(db, Organization) == 0
 
 
-def test_directory_pages_offer_new_and_edit_buttons_only_to_coordinators(
-    client, make_user, sign_in, make_organization
+def test_directory_pages_offer_new_and_edit_buttons_only_to_those_who_may(
+    client, make_user, sign_in, make_organization, csrf_token
 ):
     organization = make_organization(name="总工会")
     assert "/organizations/new" not in client.get("/organizations/").get_data(as_text=True)
-    sign_in(make_user())
+    sign_in(make_user(organization=make_organization(name="别的单位")))
+    assert "/organizations/new" in client.get("/organizations/").get_data(as_text=True)
+    page = client.get(f"/organizations/{organization.id}").get_data(as_text=True)
+    assert f"/organizations/{organization.id}/edit" not in page
+    client.post("/logout", data={"csrf_token": csrf_token("/logout")})
+    sign_in(make_user(organization=organization))
     assert "/organizations/new" in client.get("/organizations/").get_data(as_text=True)
     page = client.get(f"/organizations/{organization.id}").get_data(as_text=True)
     assert f"/organizations/{organization.id}/edit" in page
 
 
-def test_post_without_csrf_token_creates_nothing(client, coordinator, db):
+def test_post_without_csrf_token_creates_nothing(client, admin, db):
     response = client.post("/organizations/new", data={"name": "某单位", "kind": "school"})
     assert response.status_code == 400
     assert count(db, Organization) == 0

@@ -7,12 +7,14 @@ from sqlalchemy import func, select
 
 from tracker.auth.services import AccountError, create_user
 from tracker.demo import load_demo_data
+from tracker.directory.services import erase_person
 from tracker.extensions import db
 from tracker.feeds.cli import ics_group
-from tracker.models import USER_ROLES, Event, Organization
+from tracker.models import USER_ROLES, Event, Organization, Person
 
 demo_group = AppGroup("demo", help="演示数据 / Demo data.")
 user_group = AppGroup("user", help="账号管理 / Accounts.")
+person_group = AppGroup("person", help="人员 / People.")
 
 
 @demo_group.command("load")
@@ -57,7 +59,21 @@ def user_create(name: str, role: str, password: str | None, organization_name: s
     click.echo(f"已创建账号 {user.username}（{role}）。")
 
 
+@person_group.command("erase")
+@click.argument("person_id", type=int)
+@click.confirmation_option(prompt="永久删除此人的个人信息？/ Erase this person's personal data?")
+def person_erase(person_id: int) -> None:
+    """Erase a person's personal data (name, contact details, audit texts); participations
+    stay as anonymous counts."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise click.ClickException(f"找不到人员 #{person_id}")
+    erase_person(person, None)
+    click.echo(f"已删除人员 #{person_id} 的个人信息。")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(user_group)
+    app.cli.add_command(person_group)
     app.cli.add_command(ics_group)

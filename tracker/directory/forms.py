@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, NumberRange, Regexp, Validat
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
+from tracker.auth.permissions import can_place_organization, coordinates
 from tracker.forms import (
     INVALID_NUMBER,
     LONG_TEXT_FILTERS,
@@ -27,10 +28,12 @@ from tracker.models import Campaign, Category, Location, Organization
 
 
 class DirectoryForm(FlaskForm):
-    """Base of the directory forms: knows the entry being edited (for uniqueness checks)."""
+    """Base of the directory forms: knows the entry being edited (for uniqueness checks) and
+    the user saving it (for the entries they may choose)."""
 
-    def __init__(self, *args, editing=None, **kwargs):
+    def __init__(self, *args, editing=None, user=None, **kwargs):
         self.editing = editing
+        self.user = user
         super().__init__(*args, obj=editing, **kwargs)
 
     def values(self) -> dict[str, Any]:
@@ -60,7 +63,13 @@ class OrganizationForm(DirectoryForm):
     description = TextAreaField(_l("说明"), validators=[too_long(5000)], filters=LONG_TEXT_FILTERS)
 
     def validate_parent(self, field) -> None:
-        """An organisation cannot sit under itself or under one of its own descendants."""
+        """An organisation cannot sit under itself or under one of its own descendants; a
+        coordinator places it only under an organisation they answer for."""
+        parent_id = field.entry.id if field.entry is not None else None
+        unchanged = self.editing is not None and parent_id == self.editing.parent_id
+        placeable = unchanged or can_place_organization(self.user, parent_id)
+        if self.user is not None and not placeable:
+            raise ValidationError(_l("只能放在您负责的组织之下。"))
         if self.editing is None or field.entry is None:
             return
         ancestor = field.entry
@@ -132,6 +141,14 @@ class PersonForm(DirectoryForm):
         ],
         filters=TEXT_FILTERS,
     )
+
+    def validate_organization(self, field) -> None:
+        """A coordinator keeps people in the organisations they answer for."""
+        if self.user is None:
+            return
+        organization_id = field.entry.id if field.entry is not None else None
+        if not coordinates(self.user, organization_id):
+            raise ValidationError(_l("只能选择您负责的组织。"))
 
 
 class CategoryForm(DirectoryForm):

@@ -1,18 +1,21 @@
 """Writing directory entries (organisations, people, locations, categories, campaigns).
 
-One service saves any of them, owns the transaction and writes the audit entry.
+One service saves any of them, owns the transaction and writes the audit entry; another
+erases a person's personal data.
 """
 
+import json
+import re
 from datetime import date
 from typing import Any, Optional, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit import diff_values, record_audit
 from tracker.extensions import db
-from tracker.models import User
+from tracker.models import AuditEntry, Person, User
 
 Entry = TypeVar("Entry")
 
@@ -118,3 +121,88 @@ def _display_values(entry: Any, names) -> dict[str, Any]:
             value = value.isoformat()
         result[name] = value
     return result
+
+
+# --- people in audit texts, and erasure ------------------------------------------------------
+
+PERSON_REFERENCE = re.compile(r"人员#(\d+)")
+PERSONAL_FIELDS = ("name", "title", "is_party_member", "phone", "email")
+
+
+def person_reference(person_id: int) -> str:
+    """How audit texts refer to a person: by id, never by name, so erasing the person leaves
+    nothing to scrub; the history shows the current name."""
+    return f"人员#{person_id}"
+
+
+def erased_name(person_id: int) -> str:
+    """The placeholder an erased person keeps instead of a name (stored data, not UI text)."""
+    return f"已删除人员 #{person_id}"
+
+
+def erase_person(person: Person, user: Optional[User]) -> None:
+    """Replace a person's name and contact details by a placeholder and scrub their name from
+    the audit trail; participations stay, so statistics keep their totals.
+
+    The erasure is audited without the name. Cannot be undone."""
+    name = person.name
+    person.name = erased_name(person.id)
+    person.title = None
+    person.is_party_member = False
+    person.phone = None
+    person.email = None
+    _scrub_audit_texts(person.id, name)
+    entry = record_audit("erase", person, user=user, summary=person.name)
+    if user is None:
+        entry.user = None  # record_audit would name a signed-in user; none was given
+    db.session.commit()
+
+
+def _scrub_audit_texts(person_id: int, name: str) -> None:
+    """Remove the person's details from their own audit entries and their name from the
+    participant lists of the others (entries written before people were kept by id)."""
+    escaped = json.dumps(name)[1:-1]  # how the JSON column may hold it
+    statement = select(AuditEntry).where(
+        or_(
+            (AuditEntry.entity_type == "person") & (AuditEntry.entity_id == person_id),
+            AuditEntry.summary.contains(name, autoescape=True),
+            cast(AuditEntry.changes, Text).contains(name, autoescape=True),
+            cast(AuditEntry.changes, Text).contains(escaped, autoescape=True),
+        )
+    )
+    for entry in db.session.scalars(statement):
+        if entry.entity_type == "person" and entry.entity_id == person_id:
+            entry.summary = erased_name(person_id)
+            entry.changes = {
+                field: _scrubbed_change(field, change, erased_name(person_id))
+                for field, change in (entry.changes or {}).items()
+            }
+        elif "participants" in (entry.changes or {}):
+            changes = dict(entry.changes)
+            changes["participants"] = [
+                _without_participant(value, name, person_reference(person_id))
+                for value in changes["participants"]
+            ]
+            entry.changes = changes
+
+
+def _scrubbed_change(field: str, change: list, placeholder: str) -> list:
+    """A person's own recorded change: the name becomes the placeholder, other personal
+    details are forgotten, the rest (their organisation) stays."""
+    if field == "name":
+        return [placeholder if value is not None else None for value in change]
+    if field in PERSONAL_FIELDS:
+        return [None] * len(change)
+    return change
+
+
+def _without_participant(text: Any, name: str, reference: str) -> Any:
+    """A participant list ("张三；李四（志愿者） 2小时") with the person's entries by reference."""
+    if not isinstance(text, str):
+        return text
+    items = []
+    for item in text.split("；"):
+        if item == name or item.startswith((name + "（", name + " ")):
+            item = reference + item[len(name) :]
+        items.append(item)
+    return "；".join(items)

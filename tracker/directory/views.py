@@ -7,7 +7,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import contains_eager, selectinload
 
-from tracker.auth.permissions import can_see_internal
+from tracker.auth.permissions import (
+    admin_required,
+    can_add_organizations,
+    can_add_people,
+    can_edit_organization,
+    can_edit_person,
+    can_edit_shared_lists,
+    can_erase_person,
+    can_see_internal,
+    can_see_personal_data,
+    require,
+)
 from tracker.directory import blueprint
 from tracker.directory.forms import (
     CampaignForm,
@@ -16,7 +27,7 @@ from tracker.directory.forms import (
     OrganizationForm,
     PersonForm,
 )
-from tracker.directory.services import DirectoryError, save_entry
+from tracker.directory.services import DirectoryError, erase_person, save_entry
 from tracker.events.queries import (
     EventFilters,
     filtered_events,
@@ -80,7 +91,10 @@ def list_organizations():
     ).subquery()
     counts = _event_counts(links.c.organization_id, (links, links.c.event_id == Event.id))
     return render_template(
-        "directory/organizations.html", organizations=organizations, counts=counts
+        "directory/organizations.html",
+        organizations=organizations,
+        counts=counts,
+        can_add=can_add_organizations(current_user),
     )
 
 
@@ -101,6 +115,7 @@ def show_organization(organization_id: int):
         total=total,
         activity_by_month=activity,
         activity_chart=organization_activity_chart(activity) if activity else None,
+        can_edit=can_edit_organization(current_user, organization),
     )
 
 
@@ -125,7 +140,12 @@ def list_categories():
     """Categories with their number of events."""
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
     counts = _event_counts(Event.category_id)
-    return render_template("directory/categories.html", categories=categories, counts=counts)
+    return render_template(
+        "directory/categories.html",
+        categories=categories,
+        counts=counts,
+        can_add=can_edit_shared_lists(current_user),
+    )
 
 
 @blueprint.route("/categories/<int:category_id>")
@@ -133,7 +153,13 @@ def show_category(category_id: int):
     """One category and its events."""
     category = db.get_or_404(Category, category_id)
     events, total = _events_for(EventFilters(category_ids=[category.id]))
-    return render_template("directory/category.html", category=category, events=events, total=total)
+    return render_template(
+        "directory/category.html",
+        category=category,
+        events=events,
+        total=total,
+        can_edit=can_edit_shared_lists(current_user),
+    )
 
 
 @blueprint.route("/campaigns/")
@@ -143,7 +169,12 @@ def list_campaigns():
         select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.name)
     ).all()
     counts = _event_counts(Event.campaign_id)
-    return render_template("directory/campaigns.html", campaigns=campaigns, counts=counts)
+    return render_template(
+        "directory/campaigns.html",
+        campaigns=campaigns,
+        counts=counts,
+        can_add=can_edit_shared_lists(current_user),
+    )
 
 
 @blueprint.route("/campaigns/<int:campaign_id>")
@@ -151,17 +182,31 @@ def show_campaign(campaign_id: int):
     """One campaign and its events."""
     campaign = db.get_or_404(Campaign, campaign_id)
     events, total = _events_for(EventFilters(campaign_ids=[campaign.id]))
-    return render_template("directory/campaign.html", campaign=campaign, events=events, total=total)
+    return render_template(
+        "directory/campaign.html",
+        campaign=campaign,
+        events=events,
+        total=total,
+        can_edit=can_edit_shared_lists(current_user),
+    )
 
 
 @blueprint.route("/people/")
 @login_required
 def list_people():
-    """People (personal data: coordinators only)."""
+    """People (signed-in coordinators); phone, e-mail and party membership only of the people
+    the viewer answers for."""
     people = db.session.scalars(
         select(Person).options(selectinload(Person.organization)).order_by(Person.name)
     ).all()
-    return render_template("directory/people.html", people=people)
+    return render_template(
+        "directory/people.html",
+        people=people,
+        personal_data_of={
+            person.id for person in people if can_see_personal_data(current_user, person)
+        },
+        can_add=can_add_people(current_user),
+    )
 
 
 @blueprint.route("/people/<int:person_id>")
@@ -182,10 +227,25 @@ def show_person(person_id: int):
         participations=participations,
         person_totals=person_totals(person.id),
         viewer=current_user,
+        show_personal_data=can_see_personal_data(current_user, person),
+        can_edit=can_edit_person(current_user, person),
+        can_erase=can_erase_person(current_user),
     )
 
 
-# --- forms to create and edit entries (signed-in coordinators) ------------------------------
+@blueprint.route("/people/<int:person_id>/erase", methods=["POST"])
+@admin_required
+def erase_person_data(person_id: int):
+    """Erase a person's personal data after a confirmation step (admins only)."""
+    person = db.get_or_404(Person, person_id)
+    if request.form.get("confirmed") != "yes":
+        return render_template("directory/erase.html", person=person)
+    erase_person(person, current_user._get_current_object())
+    flash(_("已删除该人员的个人信息，参加记录保留为匿名。"), "success")
+    return redirect(url_for("directory.show_person", person_id=person.id))
+
+
+# --- forms to create and edit entries (tracker.auth.permissions says who may) -------------
 
 # kind: model, form, show endpoint, its id argument, list endpoint, "new" and "edit" headings
 DIRECTORY_FORMS = {
@@ -243,7 +303,7 @@ def _entry_form(kind: str, entry_id: int | None = None):
         DIRECTORY_FORMS[kind]
     )
     entry = db.get_or_404(model, entry_id) if entry_id is not None else None
-    form = form_class(editing=entry)
+    form = form_class(editing=entry, user=current_user._get_current_object())
     if form.validate_on_submit():
         try:
             saved = save_entry(entry or model(), form.values(), current_user._get_current_object())
@@ -270,14 +330,16 @@ def _entry_form(kind: str, entry_id: int | None = None):
 @blueprint.route("/organizations/new", methods=["GET", "POST"])
 @login_required
 def new_organization():
-    """Create an organisation."""
+    """Create an organisation (a coordinator: under one they answer for)."""
+    require(can_add_organizations(current_user))
     return _entry_form("organization")
 
 
 @blueprint.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_organization(organization_id: int):
-    """Edit an organisation."""
+    """Edit an organisation (admins, and coordinators who answer for it)."""
+    require(can_edit_organization(current_user, db.get_or_404(Organization, organization_id)))
     return _entry_form("organization", organization_id)
 
 
@@ -298,40 +360,42 @@ def edit_location(location_id: int):
 @blueprint.route("/people/new", methods=["GET", "POST"])
 @login_required
 def new_person():
-    """Create a person (personal data: coordinators only)."""
+    """Create a person (a coordinator: in an organisation they answer for)."""
+    require(can_add_people(current_user))
     return _entry_form("person")
 
 
 @blueprint.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_person(person_id: int):
-    """Edit a person."""
+    """Edit a person (admins, and coordinators who answer for the person's organisation)."""
+    require(can_edit_person(current_user, db.get_or_404(Person, person_id)))
     return _entry_form("person", person_id)
 
 
 @blueprint.route("/categories/new", methods=["GET", "POST"])
-@login_required
+@admin_required
 def new_category():
-    """Create a category."""
+    """Create a category (shared by all: admins only)."""
     return _entry_form("category")
 
 
 @blueprint.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
-@login_required
+@admin_required
 def edit_category(category_id: int):
-    """Edit a category."""
+    """Edit a category (shared by all: admins only)."""
     return _entry_form("category", category_id)
 
 
 @blueprint.route("/campaigns/new", methods=["GET", "POST"])
-@login_required
+@admin_required
 def new_campaign():
-    """Create a campaign."""
+    """Create a campaign (shared by all: admins only)."""
     return _entry_form("campaign")
 
 
 @blueprint.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
-@login_required
+@admin_required
 def edit_campaign(campaign_id: int):
-    """Edit a campaign."""
+    """Edit a campaign (shared by all: admins only)."""
     return _entry_form("campaign", campaign_id)

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import labels
 from tracker.audit import diff_values, record_audit
-from tracker.directory.services import find_or_add
+from tracker.directory.services import PERSON_REFERENCE, find_or_add, person_reference
 from tracker.events.fields import (
     EVENT_FIELDS,
     FIELD_LABELS,
@@ -40,6 +41,7 @@ from tracker.models import (
     EventOrganization,
     Location,
     Participation,
+    Person,
     Stop,
     User,
 )
@@ -386,8 +388,13 @@ def _organization_entry(item) -> tuple:
 
 
 def _participant_entry(item) -> tuple:
-    """A participation, saved (Participation) or typed (ParticipationRow)."""
-    name = _entry_name(item.person or item.organization)
+    """A participation, saved (Participation) or typed (ParticipationRow); a saved person
+    by reference (a person only named in this batch has no id yet, and keeps the name)."""
+    person_id = getattr(item.person, "id", None)
+    if person_id is not None:
+        name = person_reference(person_id)
+    else:
+        name = _entry_name(item.person or item.organization)
     return (name, item.role, item.attended, item.hours, item.award, item.rank)
 
 
@@ -493,15 +500,33 @@ def describe_change(name: str, value: Any) -> str:
 
 
 def change_lines(changes: dict[str, list]) -> list[ChangeLine]:
-    """Changed fields in form order, with labels and readable old and new values."""
+    """Changed fields in form order, with labels and readable old and new values; people
+    referred to by id (`person_reference`) are shown by their current name."""
     changes = {RENAMED_FIELDS.get(name, name): change for name, change in changes.items()}
     ordered = [name for name in FIELD_LABELS if name in changes]
     ordered += [name for name in changes if name not in FIELD_LABELS]
+    names = _referenced_names(changes.get("participants") or [])
     return [
         ChangeLine(
             str(FIELD_LABELS.get(name, name)),
-            describe_change(name, changes[name][0]),
-            describe_change(name, changes[name][1]),
+            describe_change(name, _with_names(changes[name][0], names)),
+            describe_change(name, _with_names(changes[name][1], names)),
         )
         for name in ordered
     ]
+
+
+def _referenced_names(values: list) -> dict[str, str]:
+    """The current names of the people the values refer to, in one query."""
+    texts = [value for value in values if isinstance(value, str)]
+    ids = {int(number) for text in texts for number in PERSON_REFERENCE.findall(text)}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))
+    return {person_reference(person_id): name for person_id, name in rows}
+
+
+def _with_names(value: Any, names: dict[str, str]) -> Any:
+    if not names or not isinstance(value, str):
+        return value
+    return PERSON_REFERENCE.sub(lambda match: names.get(match.group(0), match.group(0)), value)

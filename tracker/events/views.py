@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker.audit import history_of
-from tracker.auth.permissions import can_edit_event, can_see_internal
+from tracker.auth.permissions import can_edit_event, can_see_internal, can_see_internal_notes
 from tracker.events import blueprint, services
 from tracker.events.calendar import month_grid, parse_month, recent_events, upcoming_occurrences
 from tracker.events.fields import CLOSING_SECTIONS
@@ -104,6 +104,7 @@ def show_event(event_id: int):
         change_lines=services.change_lines,
         action_labels=services.ACTION_LABELS,
         closing_sections=CLOSING_SECTIONS,
+        show_internal_notes=can_see_internal_notes(current_user),
     )
 
 
