@@ -11,6 +11,8 @@ from flask import before_render_template, template_rendered
 from sqlalchemy import event, select
 
 from tracker.demo import load_demo_data
+from tracker.events.fields import EventInput, ParticipationRow
+from tracker.events.services import EventBatch
 from tracker.feeds.services import create_feed_token
 from tracker.models import Event, EventOrganization, Organization, Participation
 
@@ -62,6 +64,25 @@ def recorded(db, make_person, make_user):
             )
         )
     db.session.commit()
+    # A recorded change to the first event that names the person by reference (its page
+    # shows the history, which looks the name up).
+    first = db.session.scalars(select(Event).order_by(Event.id).limit(1)).one()
+    batch = EventBatch(None)
+    batch.update(
+        first,
+        EventInput(
+            title=first.title,
+            starts_at=first.starts_at,
+            ends_at=first.ends_at,
+            participants=[
+                ParticipationRow(
+                    person, None, role="volunteer", hours=Decimal("2.5"), award="一等奖"
+                )
+            ],
+            given=frozenset({"participants"}),
+        ),
+    )
+    batch.commit()
     user = make_user(role="admin")
     token, _secret = create_feed_token(user, "Outlook")
     token.last_used_at = datetime(2019, 6, 4, 8, 5, tzinfo=UTC)

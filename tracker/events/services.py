@@ -499,13 +499,17 @@ def describe_change(name: str, value: Any) -> str:
     return text if len(text) <= LONG_TEXT else text[:LONG_TEXT] + "…"
 
 
-def change_lines(changes: dict[str, list]) -> list[ChangeLine]:
+def change_lines(
+    changes: dict[str, list], names: Optional[dict[str, str]] = None
+) -> list[ChangeLine]:
     """Changed fields in form order, with labels and readable old and new values; people
-    referred to by id (`person_reference`) are shown by their current name."""
+    referred to by id (`person_reference`) are shown by their current name (`names`, looked
+    up here when not given)."""
     changes = {RENAMED_FIELDS.get(name, name): change for name, change in changes.items()}
     ordered = [name for name in FIELD_LABELS if name in changes]
     ordered += [name for name in changes if name not in FIELD_LABELS]
-    names = _referenced_names(changes.get("participants") or [])
+    if names is None:
+        names = _referenced_names(changes.get("participants") or [])
     return [
         ChangeLine(
             str(FIELD_LABELS.get(name, name)),
@@ -514,6 +518,15 @@ def change_lines(changes: dict[str, list]) -> list[ChangeLine]:
         )
         for name in ordered
     ]
+
+
+def history_lines(entries: list) -> list[tuple[Any, list[ChangeLine]]]:
+    """Each audit entry with its change lines; the people they refer to in one query."""
+    referred = [
+        value for entry in entries for value in (entry.changes or {}).get("participants") or []
+    ]
+    names = _referenced_names(referred)
+    return [(entry, change_lines(entry.changes or {}, names)) for entry in entries]
 
 
 def _referenced_names(values: list) -> dict[str, str]:

@@ -94,14 +94,13 @@ def show_event(event_id: int):
     event = get_visible_event_or_404(event_id)
     history = []
     if current_user.is_authenticated:
-        history = db.session.scalars(history_of("event", event.id)).all()
+        history = services.history_lines(db.session.scalars(history_of("event", event.id)).all())
     return render_template(
         "events/show.html",
         event=event,
         show_people=current_user.is_authenticated,
         can_edit=can_edit_event(current_user, event),
         history=history,
-        change_lines=services.change_lines,
         action_labels=services.ACTION_LABELS,
         closing_sections=CLOSING_SECTIONS,
         show_internal_notes=can_see_internal_notes(current_user),
