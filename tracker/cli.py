@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from tracker.auth.services import AccountError, create_user
+from tracker.backup import backup_group
 from tracker.demo import load_demo_data
 from tracker.extensions import db
 from tracker.feeds.cli import ics_group
@@ -61,3 +62,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(user_group)
     app.cli.add_command(ics_group)
+    app.cli.add_command(backup_group)
