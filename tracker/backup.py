@@ -22,6 +22,7 @@ from typing import Optional
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 
 from tracker.extensions import db
@@ -107,6 +108,9 @@ def restore_backup(path: Path) -> None:
         _copy_sqlite(path, _sqlite_file(url))
     else:
         restore_postgresql(url, path)
+        # pg_restore brings no planner statistics; without them the first queries guess.
+        with db.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
 
 
 def database_description() -> str:
