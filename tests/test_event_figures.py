@@ -109,7 +109,9 @@ def test_adding_editing_and_removing_children(db, make_event, make_person, make_
     # Added through the child's own relationship, not the event's collection.
     team = Participation(event=event, organization=second, attended=True, hours=Decimal("1.25"))
     db.session.add(team)
-    db.session.add(EventOrganization(event=event, organization=second, role="team", headcount=7))
+    db.session.add(
+        EventOrganization(event=event, organization=second, role="team", headcount=7, position=1)
+    )
     db.session.commit()
     assert_every_event_agrees(db)
     assert kept(event) == (3, 3, Decimal("1.25"), 7)

