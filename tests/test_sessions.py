@@ -4,9 +4,13 @@ reset, role change or disabling, idleness and age; CSRF tokens end with them."""
 import re
 
 import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
 
+from tracker import create_app
 from tracker.config import DefaultConfig
 from tracker.db import now_utc
+from tracker.extensions import db as database
 
 PASSWORD = "correct horse battery"
 
@@ -186,3 +190,26 @@ def test_a_session_of_an_account_disabled_elsewhere_ends(app, make_user, db):
     user.is_enabled = False
     db.session.commit()
     assert not is_signed_in(browser)
+
+
+def test_0009_keeps_existing_accounts_and_its_downgrade_restores_the_old_table(tmp_path):
+    url = "sqlite:///" + str(tmp_path / "accounts.db")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0008")
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, password_hash, role, is_enabled, created_at) "
+                    "VALUES ('wang', 'x', 'coordinator', 1, '2019-06-01 00:00:00')"
+                )
+            )
+        upgrade(revision="0009")
+        with database.engine.connect() as connection:
+            generation = connection.scalar(text("SELECT session_generation FROM users"))
+        assert generation == 0
+        assert "sign_in_throttles" in inspect(database.engine).get_table_names()
+        downgrade(revision="0008")
+        tables = inspect(database.engine).get_table_names()
+        assert "sign_in_failures" in tables and "sign_in_throttles" not in tables
+        database.engine.dispose()
