@@ -2,16 +2,16 @@
 management, the `user create` command, and CSRF on every POST."""
 
 import re
-from datetime import timedelta
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from tracker import create_app
-from tracker.auth.models import SignInFailure
 from tracker.config import DefaultConfig
-from tracker.db import now_utc
 from tracker.extensions import db as database
 from tracker.models import AuditEntry, User
 
@@ -52,42 +52,6 @@ def test_sign_in_follows_only_local_next_addresses(client, make_user, csrf_token
     assert response.headers["Location"] == "/"
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(
-    client, make_user, csrf_token, db
-):
-    make_user("wang")
-    for _attempt in range(5):
-        assert post_login(client, csrf_token, "wang", "wrong password").status_code == 200
-    response = post_login(client, csrf_token, "wang", PASSWORD)
-    assert response.status_code == 429
-    assert "登录失败次数过多" in response.get_data(as_text=True)
-    assert not is_signed_in(client)
-
-
-def test_lock_out_message_names_the_configured_window(app, client, make_user, csrf_token):
-    app.config.update(SIGN_IN_WINDOW_MINUTES=30, SIGN_IN_MAX_FAILURES_PER_ACCOUNT=2)
-    make_user("wang")
-    for _attempt in range(2):
-        assert post_login(client, csrf_token, "wang", "wrong password").status_code == 200
-    response = post_login(client, csrf_token, "wang", PASSWORD)
-    assert response.status_code == 429
-    assert "请 30 分钟后再试" in response.get_data(as_text=True)
-    response = client.post(
-        "/login?lang=en",
-        data={"username": "wang", "password": PASSWORD, "csrf_token": csrf_token()},
-    )
-    assert "try again in 30 minutes" in response.get_data(as_text=True)
-
-
-def test_lock_ends_when_the_window_has_passed(client, make_user, csrf_token, db):
-    make_user("wang")
-    for _attempt in range(5):
-        post_login(client, csrf_token, "wang", "wrong password")
-    db.session.execute(update(SignInFailure).values(failed_at=now_utc() - timedelta(minutes=16)))
-    db.session.commit()
-    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 302
-
-
 def login_from(client, address, username, password):
     """Sign in through a fresh page, as a browser at another network address would."""
     page = client.get("/login", environ_base={"REMOTE_ADDR": address})
@@ -99,37 +63,172 @@ def login_from(client, address, username, password):
     )
 
 
-def test_twenty_failures_from_one_address_refuse_every_account_from_it(app, make_user):
+@pytest.fixture
+def clock(monkeypatch):
+    """A stopped clock for the sign-in services and views; `clock.advance(seconds)` moves it."""
+
+    class Clock:
+        now = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+        def advance(self, seconds):
+            self.now += timedelta(seconds=seconds)
+
+    fake = Clock()
+    for module in ("tracker.auth.services", "tracker.auth.views"):
+        monkeypatch.setattr(f"{module}.now_utc", lambda: fake.now)
+    return fake
+
+
+def fail_five_times(client, address="10.0.0.66", username="wang"):
+    for _attempt in range(5):
+        assert login_from(client, address, username, "wrong password").status_code == 200
+
+
+def test_right_password_from_another_address_works_while_one_address_waits(app, make_user, clock):
     make_user("wang")
     guesser = app.test_client()
-    for number in range(20):
-        assert login_from(guesser, "10.0.0.66", f"guess{number}", "wrong").status_code == 200
-    assert login_from(guesser, "10.0.0.66", "wang", PASSWORD).status_code == 429
-    assert login_from(app.test_client(), "10.1.2.3", "wang", PASSWORD).status_code == 302
+    fail_five_times(guesser)
+    response = login_from(guesser, "10.0.0.66", "wang", PASSWORD)
+    assert response.status_code == 429
+    assert "登录失败次数过多，请 2 秒后再试" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "2"
+    owner = app.test_client()
+    assert login_from(owner, "10.1.2.3", "wang", PASSWORD).status_code == 302
+    assert is_signed_in(owner)
 
 
-def test_successful_sign_in_clears_the_accounts_failures(client, make_user, csrf_token, db):
+def test_each_further_failure_doubles_the_wait(app, make_user, clock):
     make_user("wang")
+    client = app.test_client()
+    fail_five_times(client)
+    for wait in (2, 4, 8, 16):
+        response = login_from(client, "10.0.0.66", "wang", "wrong password")
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == str(wait)
+        clock.advance(wait - 1)
+        assert login_from(client, "10.0.0.66", "wang", PASSWORD).status_code == 429
+        clock.advance(1)
+        assert login_from(client, "10.0.0.66", "wang", "wrong password").status_code == 200
+    clock.advance(32)
+    assert login_from(client, "10.0.0.66", "wang", PASSWORD).status_code == 302
+
+
+def test_long_waits_are_named_in_minutes(app, make_user, clock):
+    app.config.update(SIGN_IN_FREE_FAILURES=1, SIGN_IN_MAX_DELAY_SECONDS=600)
+    make_user("wang")
+    client = app.test_client()
+    assert login_from(client, "10.0.0.66", "wang", "wrong password").status_code == 200
+    for wait in (2, 4, 8, 16, 32, 64, 128):
+        clock.advance(wait)
+        assert login_from(client, "10.0.0.66", "wang", "wrong password").status_code == 200
+    response = login_from(client, "10.0.0.66", "wang", PASSWORD)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "256"
+    assert "请 5 分钟后再试" in response.get_data(as_text=True)
+
+
+def test_the_wait_never_exceeds_the_configured_maximum(app, make_user, clock):
+    app.config.update(SIGN_IN_FREE_FAILURES=1, SIGN_IN_MAX_DELAY_SECONDS=10)
+    make_user("wang")
+    client = app.test_client()
+    for _attempt in range(8):
+        assert login_from(client, "10.0.0.66", "wang", "wrong password").status_code == 200
+        clock.advance(10)
+    response = login_from(client, "10.0.0.66", "wang", "wrong password")
+    assert response.status_code == 200
+
+
+def test_failures_are_forgotten_after_the_window(app, make_user, clock):
+    make_user("wang")
+    client = app.test_client()
+    fail_five_times(client)
+    clock.advance(15 * 60 + 1)
+    fail_five_times(client)  # five free attempts again
+    assert login_from(client, "10.0.0.66", "wang", PASSWORD).status_code == 429
+
+
+def test_successful_sign_in_forgives_the_pairs_failures(app, make_user, clock):
+    make_user("wang")
+    client = app.test_client()
     for _attempt in range(4):
-        post_login(client, csrf_token, "wang", "wrong password")
-    assert post_login(client, csrf_token, "wang", PASSWORD).status_code == 302
-    count = db.session.scalar(
-        select(func.count(SignInFailure.id)).where(SignInFailure.username == "wang")
-    )
-    assert count == 0
+        login_from(client, "10.0.0.66", "wang", "wrong password")
+    assert login_from(client, "10.0.0.66", "wang", PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": read_token(client, "/logout")})
+    fail_five_times(client)
 
 
-def test_failures_are_shared_by_every_worker_process(client, make_user, csrf_token, app_settings):
-    """Another app instance on the same database (another gunicorn worker) sees the lock."""
+def read_token(client, path):
+    page = client.get(path)
+    return re.search(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.data)[1]
+
+
+def test_an_office_behind_one_address_is_never_locked_out(app, make_user, clock):
+    """Thirty colleagues behind one NAT, each mistyping three times, all still sign in."""
+    office = app.test_client()
+    token = read_token(office, "/login").decode()
+    for number in range(30):
+        for _attempt in range(3):
+            response = office.post(
+                "/login",
+                data={"username": f"colleague{number}", "password": "typo", "csrf_token": token},
+                environ_base={"REMOTE_ADDR": "10.0.0.1"},
+            )
+            assert response.status_code == 200
+    for number in (0, 29):
+        colleague = make_user(f"colleague{number}")
+        client = app.test_client()
+        assert login_from(client, "10.0.0.1", colleague.username, PASSWORD).status_code == 302
+
+
+def test_an_address_guessing_many_accounts_reaches_its_ceiling(app, make_user, clock):
+    app.config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"] = 3
     make_user("wang")
-    for _attempt in range(5):
-        post_login(client, csrf_token, "wang", "wrong password")
+    guesser = app.test_client()
+    for number in range(3):
+        assert login_from(guesser, "10.0.0.66", f"guess{number}", "wrong").status_code == 200
+    response = login_from(guesser, "10.0.0.66", "wang", PASSWORD)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(15 * 60)
+    assert login_from(app.test_client(), "10.1.2.3", "wang", PASSWORD).status_code == 302
+    clock.advance(15 * 60)
+    assert login_from(app.test_client(), "10.0.0.66", "wang", PASSWORD).status_code == 302
+
+
+def test_parallel_wrong_passwords_check_no_more_than_the_free_attempts(app, make_user, clock):
+    """Forty simultaneous guesses at one account from one address: five are checked."""
+    make_user("wang")
+    clients = [app.test_client() for _number in range(40)]
+    tokens = [read_token(client, "/login").decode() for client in clients]
+    start = threading.Barrier(len(clients))
+
+    def guess(client, token):
+        start.wait()
+        return client.post(
+            "/login",
+            data={"username": "wang", "password": f"guess {token[:6]}", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "10.0.0.66"},
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        codes = list(pool.map(guess, clients, tokens))
+    assert sorted(set(codes)) == [200, 429]
+    assert codes.count(200) == 5
+
+
+def test_failures_are_shared_by_every_worker_process(app, make_user, app_settings, clock):
+    """Another app instance on the same database (another gunicorn worker) sees the wait."""
+    make_user("wang")
+    fail_five_times(app.test_client(), address="127.0.0.1")
     other_worker = create_app({**app_settings, "SECRET_KEY": "another-key"})
     with other_worker.app_context():
         response = login_from(other_worker.test_client(), "127.0.0.1", "wang", PASSWORD)
         assert response.status_code == 429
         database.session.remove()
         database.engine.dispose()
+
+
+def test_sign_in_page_names_no_account(client):
+    text = client.get("/login").get_data(as_text=True)
+    assert "admin" not in text and "user create" not in text
 
 
 def test_disabled_account_cannot_sign_in(client, make_user, csrf_token, db):

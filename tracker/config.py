@@ -18,7 +18,6 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     EVENTS_PER_PAGE = 20
-    WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Public base URL for links in feeds when requests arrive through a proxy; None: from request.
@@ -43,10 +42,21 @@ class DefaultConfig:
     # stored hash, so a change of method or cost keeps existing passwords valid.
     PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # noqa: S105 (a method name, not a password)
     PASSWORD_MIN_LENGTH = 8
-    # Sign-in throttling: failed passwords counted over the last SIGN_IN_WINDOW_MINUTES.
+    # Sessions end SESSION_IDLE_MINUTES after the last request or SESSION_LIFETIME_HOURS after
+    # signing in, whichever comes first; a form's CSRF token lives no longer than a session (and
+    # is replaced at every sign-in and sign-out).
+    SESSION_IDLE_MINUTES = 60
+    SESSION_LIFETIME_HOURS = 12
+    WTF_CSRF_TIME_LIMIT = SESSION_LIFETIME_HOURS * 3600
+    # Sign-in throttling. Per (account, address): SIGN_IN_FREE_FAILURES wrong passwords, then
+    # each further attempt waits twice as long as the one before (2 s, 4 s, 8 s …) up to
+    # SIGN_IN_MAX_DELAY_SECONDS; failures are forgotten SIGN_IN_WINDOW_MINUTES after the last.
+    # Per address (an office behind one NAT shares one): SIGN_IN_MAX_FAILURES_PER_ADDRESS wrong
+    # passwords within SIGN_IN_WINDOW_MINUTES, whatever the account.
     SIGN_IN_WINDOW_MINUTES = 15
-    SIGN_IN_MAX_FAILURES_PER_ACCOUNT = 5
-    SIGN_IN_MAX_FAILURES_PER_ADDRESS = 20
+    SIGN_IN_FREE_FAILURES = 5
+    SIGN_IN_MAX_DELAY_SECONDS = 900
+    SIGN_IN_MAX_FAILURES_PER_ADDRESS = 200
 
     # Rendered feeds kept in each worker, bounded by number and by total size.
     FEEDS_CACHE_ENTRIES = 32

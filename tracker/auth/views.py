@@ -1,6 +1,8 @@
 """Sign-in and sign-out, the account page, and account administration for admins."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from typing import Optional
+
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,14 +14,16 @@ from tracker.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm, Us
 from tracker.auth.permissions import admin_required
 from tracker.auth.services import (
     AccountError,
+    account_for_session,
     authenticate,
     change_own_password,
-    clear_failed_sign_ins,
+    claim_sign_in_attempt,
     create_user,
-    record_failed_sign_in,
-    sign_in_is_throttled,
+    end_all_sessions,
+    forgive_sign_in,
     update_user,
 )
+from tracker.db import now_utc
 from tracker.extensions import db, login_manager
 from tracker.feeds.services import feed_tokens_of
 from tracker.models import User
@@ -30,38 +34,74 @@ login_manager.login_message = _l("请先登录。")
 login_manager.login_message_category = "info"
 
 
+# Session keys: when the session signed in and when it last saw a request (Unix seconds).
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+# Flask-Login's own keys and Flask-WTF's CSRF secret: all of them end with the session.
+_SESSION_KEYS = ("_user_id", "_fresh", "_id", "csrf_token", SIGNED_IN_AT, SEEN_AT)
+
+
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+def load_user(session_user_id: str) -> Optional[User]:
+    """The session's account, unless the session has ended (see account_for_session)."""
+    user = account_for_session(session_user_id, session.get(SIGNED_IN_AT), session.get(SEEN_AT))
+    if user is None:
+        _forget_session()
+        return None
+    now = now_utc().timestamp()
+    if now - session[SEEN_AT] >= 60:  # a minute's precision spares a new cookie per request
+        session[SEEN_AT] = now
+    return user
+
+
+def _start_session(user: User) -> None:
+    """Sign the user in on this browser under the account's current session generation."""
+    _forget_session()
+    login_user(user)
+    session[SIGNED_IN_AT] = session[SEEN_AT] = now_utc().timestamp()
+
+
+def _forget_session() -> None:
+    for key in _SESSION_KEYS:
+        session.pop(key, None)
 
 
 def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return _(
+            "登录失败次数过多，请 %(seconds)d 秒后再试。如忘记密码，请联系管理员。",
+            seconds=seconds,
+        )
+    return _(
+        "登录失败次数过多，请 %(minutes)d 分钟后再试。如忘记密码，请联系管理员。",
+        minutes=-(-seconds // 60),
+    )
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the sign-in form; sign in on a valid POST, refusing after repeated failures."""
+    """Show the sign-in form; sign in on a valid POST. Repeated failures of one account from
+    one address make its next attempts wait (429), never anybody else's."""
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next")) or url_for("events.home"))
     form = LoginForm()
     if form.validate_on_submit():
         username, address = form.username.data, _client_address()
-        if sign_in_is_throttled(username, address):
-            form.password.errors.append(
-                _(
-                    "登录失败次数过多，请 %(minutes)d 分钟后再试。如忘记密码，请联系管理员。",
-                    minutes=current_app.config["SIGN_IN_WINDOW_MINUTES"],
-                )
-            )
-            return render_template("auth/login.html", form=form), 429
+        wait = claim_sign_in_attempt(username, address)
+        if wait:
+            form.password.errors.append(_wait_message(wait))
+            response = render_template("auth/login.html", form=form)
+            return response, 429, {"Retry-After": str(wait)}
         user = authenticate(username, form.password.data)
         if user is not None:
-            clear_failed_sign_ins(username)
-            login_user(user)
+            forgive_sign_in(username, address)
+            _start_session(user)
             flash(_("欢迎，%(name)s。", name=user.username), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("events.home"))
-        record_failed_sign_in(username, address)
         form.password.errors.append(_("用户名或密码错误。"))
     return render_template("auth/login.html", form=form)
 
@@ -77,9 +117,15 @@ def confirm_logout():
 @blueprint.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (POST only, so a link cannot sign anybody out)."""
+    """Sign out (POST only, so a link cannot sign anybody out). Every session of the account
+    ends, on this browser and on every other device, so a copied cookie is worth nothing."""
+    end_all_sessions(current_user._get_current_object())
     logout_user()
-    flash(_("您已退出登录。"), "info")
+    _forget_session()
+    if request.form.get("everywhere"):
+        flash(_("您已在所有设备上退出登录。"), "info")
+    else:
+        flash(_("您已退出登录。"), "info")
     return redirect(url_for("events.home"))
 
 
@@ -98,7 +144,8 @@ def account():
         except AccountError as error:
             form.current_password.errors.append(str(error))
         else:
-            flash(_("密码已修改。"), "success")
+            _start_session(current_user._get_current_object())
+            flash(_("密码已修改，其他设备上的登录已结束。"), "success")
             return redirect(url_for("auth.account"))
     return render_template(
         "auth/account.html",
@@ -163,6 +210,8 @@ def edit_user(user_id: int):
             db.session.rollback()
             form.role.errors.append(str(error))
         else:
+            if account.id == current_user.id:
+                _start_session(account)  # the admin's own sessions ended; keep this one
             flash(_("账号 %(name)s 已更新。", name=account.username), "success")
             return redirect(url_for("auth.list_users"))
     return render_template("admin/user_form.html", form=form, account=account)

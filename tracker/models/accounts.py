@@ -30,12 +30,19 @@ class User(UserMixin, Base):
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised whenever every session of the account must end (sign-out, password, role,
+    # organisation or state change); a session signed in under an older value is refused.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     organization: Mapped[Optional[Organization]] = relationship(back_populates="users")
     feed_tokens: Mapped[list[FeedToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="FeedToken.created_at"
     )
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: account id and session generation."""
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def is_active(self) -> bool:
