@@ -390,7 +390,7 @@ def load_demo_data() -> int:
             _location(data)
         session.flush()
         known = set(session.scalars(select(Event.uid).where(Event.uid.in_(DEMO_UIDS))))
-        batch = EventBatch(None)
+        batch = EventBatch(None, claim_new_entries=False)
         created = 0
         for values in EVENTS:
             if values.uid not in known:

@@ -44,7 +44,12 @@ def find_or_add(
     key = (model.__name__, *sorted(match.items()))
     if memo is not None and key in memo:
         return memo[key]
-    entry = _find(model, match, fallback)
+    if insert_now:
+        entry = _find(model, match, fallback)
+    else:
+        # Entries added earlier in the batch are in `memo`: no need to flush for the lookup.
+        with db.session.no_autoflush:
+            entry = _find(model, match, fallback)
     if entry is None:
         new_entry = model(**{**(defaults or {}), **(fallback or {}), **match})
         entry = _insert_or_reuse(new_entry, match, fallback) if insert_now else new_entry

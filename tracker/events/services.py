@@ -78,11 +78,21 @@ class EventBatch:
     entries and the directory entries they name (found, or created on the spot).
 
     The form saves a batch of one; an imported file or the demo data, a batch of many.
+    `claim_new_entries` inserts each new directory entry at once in a savepoint, so two
+    coordinators typing the same new place both succeed (see find_or_add); a batch of many
+    events leaves it off and writes everything in one flush (a clash then refuses the
+    whole batch, nothing half-saved).
     """
 
-    def __init__(self, user: Optional[User], action_summary: Optional[str] = None):
+    def __init__(
+        self,
+        user: Optional[User],
+        action_summary: Optional[str] = None,
+        claim_new_entries: bool = True,
+    ):
         self.user = user
         self.summary = action_summary
+        self.claim_new_entries = claim_new_entries
         self._memo: dict[tuple, Any] = {}
         self._new_entries: list[Any] = []
         self._audits: list[tuple[str, Event, dict[str, list]]] = []
@@ -150,7 +160,7 @@ class EventBatch:
             fallback=value.fallback,
             defaults=value.defaults,
             memo=self._memo,
-            insert_now=True,
+            insert_now=self.claim_new_entries,
             created=self._new_entries,
         )
 

@@ -183,7 +183,7 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
         with db.session.no_autoflush:
             existing = _existing_events([values.uid for values in parsed.events])
         _check_permissions(existing.values(), user)
-        batch = EventBatch(user, _("从 iCalendar 文件导入"))
+        batch = EventBatch(user, _("从 iCalendar 文件导入"), claim_new_entries=False)
         for values in parsed.events:
             event = existing.get(values.uid)
             if event is None:
