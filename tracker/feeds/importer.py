@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
 from flask_babel import gettext as _
@@ -57,6 +57,7 @@ from tracker.feeds.properties import (
     X_TEAM,
     decode_plain,
 )
+from tracker.feeds.zones import UnknownZone, ZoneResolver, known_zone_name
 from tracker.forms import strip_long_text
 from tracker.i18n import default_locale
 from tracker.models import (
@@ -258,9 +259,8 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
     if broken:
         raise ImportRefused([_("文件中有无法解析的内容：%(error)s", error=str(broken[0])[:200])])
     is_ours = str(calendar.get("PRODID", "")) == PRODID
-    default_zone = str(calendar.get("X-WR-TIMEZONE", "") or DEFAULT_TIMEZONE)
-    if not _is_zone(default_zone):
-        default_zone = DEFAULT_TIMEZONE
+    parsed = ParsedCalendar()
+    zones = _calendar_zones(calendar, parsed.warnings)
     components = calendar.walk("VEVENT")
     if not components:
         raise ImportRefused([_("文件中没有任何活动（VEVENT）。")])
@@ -274,7 +274,6 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
                 )
             ]
         )
-    parsed = ParsedCalendar()
     lines = _vevent_lines(text)
     seen: set[str] = set()
     skipped_overrides = 0
@@ -286,7 +285,7 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
         where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
         line = lines[number - 1] if number <= len(lines) else 0
         try:
-            values = _read_event(component, is_ours, default_zone, parsed.warnings)
+            values = _read_event(component, is_ours, zones, parsed.warnings)
         except _EventProblem as problem:
             parsed.problems.append(Problem(line, where, str(problem)))
             continue
@@ -319,7 +318,24 @@ class _EventProblem(ValueError):
     pass
 
 
-def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]) -> EventInput:
+def _calendar_zones(calendar, warnings: list[str]) -> ZoneResolver:
+    """The file's zones: its VTIMEZONEs, and X-WR-TIMEZONE (or the tracker's default) as the
+    zone of its floating and UTC times."""
+    given = _text(calendar.get("X-WR-TIMEZONE"))
+    default_zone = known_zone_name(given) if given else DEFAULT_TIMEZONE
+    if default_zone is None:
+        warnings.append(
+            _(
+                "无法识别日历的时区（X-WR-TIMEZONE）“%(tzid)s”，已按 %(zone)s 处理。",
+                tzid=given[:60],
+                zone=DEFAULT_TIMEZONE,
+            )
+        )
+        default_zone = DEFAULT_TIMEZONE
+    return ZoneResolver(calendar, default_zone)
+
+
+def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[str]) -> EventInput:
     uid = _text(component.get("UID"))
     if not uid:
         raise _EventProblem(_("缺少 UID。"))
@@ -335,20 +351,27 @@ def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]
         raise _EventProblem(_("缺少开始时间（DTSTART）。"))
     start = start_property.dt
     is_all_day = isinstance(start, date) and not isinstance(start, datetime)
-    timezone = default_zone if is_all_day else _zone_name(start, start_property, default_zone)
-    zone = ZoneInfo(timezone) if timezone != "UTC" else UTC
+    timezone = zones.preferred_zone if is_all_day else _zone_name(start_property, zones, is_ours)
+    zone = _zone(timezone)
+    starts_at = _to_utc(start, zone) if is_all_day else _moment(start_property, zones)
     end_property = component.get("DTEND")
     if end_property is not None:
         end = end_property.dt
+        end_is_date = isinstance(end, date) and not isinstance(end, datetime)
+        if end_is_date != is_all_day:
+            raise _EventProblem(_("开始和结束时间一个是日期、一个是日期时间，无法对应。"))
+        ends_at = _to_utc(end, zone) if is_all_day else _moment(end_property, zones)
     elif component.get("DURATION") is not None:
-        end = start + component.get("DURATION").dt
+        duration = component.get("DURATION").dt
+        if is_all_day:
+            ends_at = _to_utc(start + duration, zone)
+        else:
+            # Days and weeks are counted on DTSTART's own wall clock (RFC 5545, 3.3.6).
+            start_zone = _moment_zone(start_property, zones)
+            local = starts_at.astimezone(start_zone).replace(tzinfo=None) + duration
+            ends_at = _to_utc(local, start_zone)
     else:
-        end = start + timedelta(days=1) if is_all_day else start
-    end_is_date = isinstance(end, date) and not isinstance(end, datetime)
-    if end_is_date != is_all_day:
-        raise _EventProblem(_("开始和结束时间一个是日期、一个是日期时间，无法对应。"))
-    starts_at = _to_utc(start, zone)
-    ends_at = _to_utc(end, zone)
+        ends_at = _to_utc(start + timedelta(days=1), zone) if is_all_day else starts_at
     if ends_at < starts_at:
         raise _EventProblem(_("结束时间早于开始时间。"))
     sequence = _integer(component.get("SEQUENCE"), 0)
@@ -424,36 +447,56 @@ def _integer(value: Any, default: int) -> int:
         raise _EventProblem(_("“%(value)s”不是整数。", value=str(value)[:20])) from error
 
 
-def _is_zone(name: str) -> bool:
-    if name == "UTC":
-        return True
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+def _zone(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
 
 
-def _zone_name(moment: datetime, prop, default_zone: str) -> str:
-    """The IANA name of a DTSTART's zone: its TZID, the resolved zone, or the calendar's."""
-    if moment.tzinfo is None:
-        return default_zone
-    if moment.utcoffset() == timedelta(0) and _is_utc(moment.tzinfo):
-        return "UTC"
-    key = getattr(moment.tzinfo, "key", None)
-    if key and _is_zone(key):
-        return key
+def _zone_name(prop, zones: ZoneResolver, is_ours: bool) -> str:
+    """The IANA name of a DTSTART's zone.
+
+    A time with a TZID is in that zone, resolved from this file alone (tracker.feeds.zones).
+    A floating time is in the calendar's zone. A UTC time is shown in the calendar's zone too
+    (Google writes every time in UTC next to X-WR-TIMEZONE), except in this tracker's own
+    files, where a UTC time is an event kept in UTC.
+    """
     tzid = prop.params.get("TZID")
-    if tzid and _is_zone(str(tzid)):
-        return str(tzid)
-    zone_name = getattr(moment.tzinfo, "zone", None)
-    if zone_name and _is_zone(zone_name):
-        return zone_name
-    raise _EventProblem(_("无法识别的时区“%(tzid)s”。", tzid=str(tzid or moment.tzinfo)[:60]))
+    if tzid:
+        return _resolve(str(tzid), prop.dt, zones)
+    if prop.dt.tzinfo is not None and is_ours:
+        return "UTC"
+    return zones.preferred_zone
 
 
-def _is_utc(zone: tzinfo) -> bool:
-    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC") or str(zone) == "UTC"
+def _moment(prop, zones: ZoneResolver) -> datetime:
+    """A DATE-TIME property as aware UTC, its TZID read from this file alone."""
+    return _to_utc(prop.dt.replace(tzinfo=None), _moment_zone(prop, zones))
+
+
+def _moment_zone(prop, zones: ZoneResolver) -> tzinfo:
+    """The zone a DATE-TIME property's wall time is in: its TZID, UTC, or the calendar's."""
+    tzid = prop.params.get("TZID")
+    if tzid:
+        return _zone(_resolve(str(tzid), prop.dt, zones))
+    if prop.dt.tzinfo is not None:
+        return UTC
+    return _zone(zones.preferred_zone)
+
+
+def _resolve(tzid: str, near: datetime, zones: ZoneResolver) -> str:
+    try:
+        return zones.zone_name(tzid, near.replace(tzinfo=None))
+    except UnknownZone as unknown:
+        if unknown.is_defined:
+            message = _(
+                "时区“%(tzid)s”的定义（VTIMEZONE）与任何已知时区都对不上，无法换算时间。",
+                tzid=tzid[:60],
+            )
+        else:
+            message = _(
+                "无法识别的时区“%(tzid)s”，文件中也没有它的定义（VTIMEZONE）。",
+                tzid=tzid[:60],
+            )
+        raise _EventProblem(message) from unknown
 
 
 def _to_utc(moment, zone) -> datetime:
