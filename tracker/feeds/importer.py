@@ -72,7 +72,7 @@ from tracker.models import (
     Organization,
     User,
 )
-from tracker.recurrence import is_valid_rule, stored_rule
+from tracker.recurrence import is_valid_rule, rule_problem, stored_rule
 
 MAX_EVENTS = 20_000
 MAX_REPORTED_ERRORS = 10
@@ -375,7 +375,7 @@ def _read_event(component, is_ours: bool, default_zone: str, warnings: list[str]
         "ends_at": ends_at,
         "timezone": timezone,
         "is_all_day": is_all_day,
-        "recurrence_rule": _read_rule(component, is_all_day, zone, warnings, title),
+        "recurrence_rule": _read_rule(component, starts_at, is_all_day, zone, warnings, title),
         "status": STATUSES.get(_text(component.get("STATUS")).upper(), "confirmed"),
         "visibility": (
             "internal"
@@ -506,7 +506,9 @@ def _to_utc(moment, zone) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: str) -> Optional[str]:
+def _read_rule(
+    component, start: datetime, is_all_day: bool, zone, warnings: list[str], title: str
+) -> Optional[str]:
     """The RRULE as stored: UNTIL in UTC next to a timed start, a DATE next to an all-day one."""
     rules = component.get("RRULE")
     if rules is None:
@@ -522,6 +524,16 @@ def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: st
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=text[:80])) from error
     if len(rule) > LIMITS["rule"] or not is_valid_rule(rule):
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=rule[:80]))
+    problem = rule_problem(rule, start, zone)
+    if problem:
+        raise _EventProblem(
+            _(
+                "“%(title)s”的重复规则“%(rule)s”：%(problem)s",
+                title=title[:40],
+                rule=rule[:80],
+                problem=problem,
+            )
+        )
     if component.get("EXDATE") is not None or component.get("RDATE") is not None:
         warnings.append(
             _(
