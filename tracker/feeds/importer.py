@@ -444,7 +444,11 @@ def _integer(
         return default
     text = str(value).strip()
     try:
-        number = int(text) if len(text) <= 20 else None
+        # Python refuses to read more than 4,300 digits; any such number is far too large.
+        if len(text) <= 4000:
+            number = int(text)
+        else:
+            number = high + 1 if text.lstrip("+").isdigit() else None
     except (TypeError, ValueError):
         number = None
     if number is None:
