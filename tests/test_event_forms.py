@@ -451,6 +451,25 @@ def test_editing_keeps_a_rule_the_form_cannot_show(client, coordinator, post_for
     assert same_rule(event.recurrence_rule, "FREQ=MONTHLY;BYMONTHDAY=1,15;COUNT=10")
 
 
+def test_editing_refuses_a_stored_rule_that_never_occurs(
+    client, coordinator, post_form, db, make_event
+):
+    event = make_event(created_by=coordinator, title="二月三十一日")
+    # Old data: written before the rule was checked, past the form and the import.
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event.id)
+        .values(recurrence_rule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31")
+    )
+    db.session.commit()
+    data = edit_form_data(client, event)
+    response = post_form(data, f"/events/{event.id}/edit")
+    assert response.status_code == 422
+    page = unescape(response.get_data(as_text=True))
+    assert "“二月三十一日”的重复规则无法保存" in page
+    assert "没有任何一次活动" in page
+
+
 def test_stored_utc_until_is_shown_as_the_local_last_day():
     fields = rule_fields("FREQ=WEEKLY;UNTIL=20191231T155959Z", ZoneInfo("Asia/Shanghai"))
     assert fields["repeat_until"].isoformat() == "2019-12-31"

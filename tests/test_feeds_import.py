@@ -5,11 +5,13 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import recurring_ical_events
 from helpers import comparable, events_by_uid, get_feed
 from icalendar import Calendar, vText
 from sqlalchemy import func, select
 
+from tracker.feeds.builder import PRODID
 from tracker.feeds.importer import ImportRefused, import_calendar
 from tracker.feeds.services import feed_cache
 from tracker.models import (
@@ -405,3 +407,34 @@ def test_reimporting_an_export_keeps_derived_headcounts_derived(
     result = runner.invoke(args=["ics", "import", str(path)])
     assert "更新 0 项" in result.output and "未变 4 项" in result.output, result.output
     assert saved() == before
+
+
+def our_calendar(properties: str, team: str = "") -> bytes:
+    return (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\n"
+        "BEGIN:VEVENT\r\nUID:numbers@activity-tracker\r\nDTSTAMP:20190101T000000Z\r\n"
+        "DTSTART:20190603T010000Z\r\nDTEND:20190603T020000Z\r\nSUMMARY:数字过大\r\n"
+        f"{properties}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("properties", "name"),
+    [
+        ("X-TRACKER-ORGANIZATION;X-HEADCOUNT=99999999999999999999999:总工会\r\n", "X-HEADCOUNT"),
+        ("X-TRACKER-ORGANIZATION;X-HEADCOUNT=3000000000:总工会\r\n", "X-HEADCOUNT"),
+        ("X-TRACKER-ORGANIZATION;X-HEADCOUNT=-5:总工会\r\n", "X-HEADCOUNT"),
+        ("X-TRACKER-TEAM;X-RANK=99999999999999999999999:一队\r\n", "X-RANK"),
+        ("X-TRACKER-TEAM;X-HOURS=NaN:一队\r\n", "时长"),
+        ("X-TRACKER-HEADCOUNT:99999999999999999999999\r\n", "人数"),
+        ("SEQUENCE:99999999999999999999999\r\n", "SEQUENCE"),
+        ("SEQUENCE:2147483647\r\n", "SEQUENCE"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_naming_the_event(db, properties, name):
+    with pytest.raises(ImportRefused) as refusal:
+        import_calendar(our_calendar(properties))
+    _header, message = refusal.value.messages
+    assert "数字过大" in message and name in message and "不是整数" not in message
+    assert "Python" not in message and "INTEGER" not in message
+    assert count(db, Event) == 0

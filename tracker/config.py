@@ -58,6 +58,10 @@ class DefaultConfig:
     SIGN_IN_MAX_DELAY_SECONDS = 900
     SIGN_IN_MAX_FAILURES_PER_ADDRESS = 200
 
+    # Most occurrences of recurring events one page expands (month grid, lists); a rule that
+    # repeats more often in the window shows its first ones only.
+    RECURRENCE_MAX_OCCURRENCES = 5000
+
     # Rendered feeds kept in each worker, bounded by number and by total size.
     FEEDS_CACHE_ENTRIES = 32
     FEEDS_CACHE_MAX_BYTES = 128 * 1024 * 1024

@@ -156,3 +156,105 @@ def _describe_nth_weekday(day: str) -> str:
         "n": ordinal.lstrip("+"),
         "day": WEEKDAY_LABELS.get(weekday, weekday),
     }
+
+
+# --- bounds --------------------------------------------------------------------------------
+
+# Frequencies an activity can repeat at; SECONDLY, MINUTELY and HOURLY fit none.
+ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# Most occurrences a COUNT may ask for (the form offers the same range).
+MAX_COUNT = 1000
+# Most start times a rule may give one day (BYHOUR × BYMINUTE × BYSECOND).
+MAX_TIMES_PER_DAY = 24
+# A rule whose first occurrence is further than this from its start is refused.
+FIRST_OCCURRENCE_HORIZON_YEARS = 10
+# Most occurrences one expansion walks through, those before the window included.
+MAX_EXPANSION_STEPS = 100_000
+# The Gregorian calendar repeats itself every 400 years: weekdays, leap days, week numbers.
+_CALENDAR_CYCLE_YEARS = 400
+
+
+def rule_problem(text: str, start: datetime, zone: tzinfo) -> Optional[str]:
+    """Why the rule cannot be kept for an event starting at `start` (aware), or None.
+
+    Refused: rules that do not parse, repeat more often than daily, give more than
+    MAX_TIMES_PER_DAY times a day, have a COUNT above MAX_COUNT, or whose first occurrence
+    lies beyond FIRST_OCCURRENCE_HORIZON_YEARS (rules that never occur among them). The probe
+    is bounded: dateutil alone would walk to the year 9999 looking for a first occurrence.
+    """
+    try:
+        rule = parse_rule(text)
+    except (ValueError, TypeError, KeyError):
+        return _("重复规则无效。")
+    if not is_valid_rule(text):
+        return _("重复规则无效。")
+    structural = _structural_problem(rule)
+    if structural:
+        return structural
+    local_start = start.astimezone(zone).replace(tzinfo=None)
+    horizon = _add_years(local_start, FIRST_OCCURRENCE_HORIZON_YEARS)
+    first_start = next(iter(bounded_expansion(text, local_start, zone, horizon)), None)
+    if first_start is None:
+        return _(
+            "重复规则在开始后 %(years)s 年内没有任何一次活动。",
+            years=FIRST_OCCURRENCE_HORIZON_YEARS,
+        )
+    return None
+
+
+def _structural_problem(rule: vRecur) -> Optional[str]:
+    """What the rule's parts alone show to be unfit for an activity, or None."""
+    if first(rule, "FREQ") not in ALLOWED_FREQUENCIES:
+        return _("不支持按秒、分钟或小时重复，请按天、周、月或年重复。")
+    count = first(rule, "COUNT")
+    if count is not None and not 1 <= count <= MAX_COUNT:
+        return _("重复次数应在 1 到 %(n)s 之间。", n=MAX_COUNT)
+    times = 1
+    for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        times *= len(rule.get(part) or [None])
+    if times > MAX_TIMES_PER_DAY:
+        return _("重复规则每天最多 %(n)s 个时间。", n=MAX_TIMES_PER_DAY)
+    return None
+
+
+def is_expandable(text: str) -> bool:
+    """Whether a stored rule may be expanded; other rules (old data, or written around the
+    forms) are shown as their first occurrence only."""
+    try:
+        return _structural_problem(parse_rule(text)) is None
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def bounded_expansion(text: str, local_start: datetime, zone: tzinfo, local_until: datetime):
+    """Naive local starts of the rule from `local_start` up to `local_until` inclusive, at most
+    MAX_EXPANSION_STEPS of them.
+
+    dateutil stops looking for occurrences only at the year 9999, which takes seconds for a
+    rule that never occurs. The rule is therefore expanded whole 400-year cycles later, with
+    `local_until` in the calendar's last cycle, and the starts moved back: same weekdays and
+    leap days, and the search ends at most one cycle after `local_until`.
+    """
+    if local_until < local_start:
+        return
+    shift = (datetime.max.year - 1 - local_until.year) // _CALENDAR_CYCLE_YEARS
+    shift *= _CALENDAR_CYCLE_YEARS
+    if local_start.year + shift < 1:
+        shift = 0
+    rule = rrulestr(until_in_zone(text, zone), dtstart=_add_years(local_start, shift))
+    until = rule._until
+    if until is not None:
+        rule = rule.replace(until=None if until >= local_until else _add_years(until, shift))
+    shifted_until = _add_years(local_until, shift)
+    for steps, moment in enumerate(rule):
+        if moment > shifted_until or steps >= MAX_EXPANSION_STEPS:
+            return
+        yield _add_years(moment, -shift)
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    """The moment `years` later; 29 February becomes 28 February in a year without it."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)

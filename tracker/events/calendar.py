@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
 from tracker.models import DEFAULT_TIMEZONE, Event
@@ -63,14 +65,18 @@ class MonthGrid:
 def occurrences_between(
     window_start: datetime, window_end: datetime, include_internal: bool = False
 ) -> list[Occurrence]:
-    """All occurrences overlapping the window, recurring events expanded, in start order."""
+    """All occurrences overlapping the window, recurring events expanded, in start order; at
+    most RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow."""
     statement = with_list_details(
         visible_events(include_internal).where(overlapping(window_start, window_end))
     )
     found = []
+    room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(statement):
-        for start, end in event.occurrences_between(window_start, window_end):
-            found.append(Occurrence(event, start, end))
+        pairs = event.occurrences_between(window_start, window_end, limit=room - len(found))
+        found.extend(Occurrence(event, start, end) for start, end in pairs)
+        if len(found) >= room:
+            break
     found.sort(key=lambda occurrence: (occurrence.starts_at, occurrence.event.id))
     return found
 
@@ -116,9 +122,15 @@ def upcoming_occurrences(
         Occurrence(event, event.starts_at, event.ends_at) for event in db.session.scalars(single)
     ]
     horizon = now + timedelta(days=400)
+    room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(recurring):
-        upcoming = [pair for pair in event.occurrences_between(now, horizon) if pair[0] >= now]
+        # Occurrences that began before now and still run are expanded but not listed.
+        pairs = event.occurrences_between(now, horizon, limit=min(limit + 1, room))
+        upcoming = [pair for pair in pairs if pair[0] >= now]
         found.extend(Occurrence(event, start, end) for start, end in upcoming[:limit])
+        room -= len(pairs)
+        if room <= 0:
+            break
     found.sort(key=lambda occurrence: occurrence.starts_at)
     return found[:limit]
 

@@ -74,10 +74,12 @@ from tracker.models import (
     Person,
 )
 from tracker.recurrence import (
+    MAX_COUNT,
     end_of_series,
     first,
     is_valid_rule,
     parse_rule,
+    rule_problem,
     rule_text,
     until_day,
 )
@@ -409,7 +411,10 @@ class EventForm(FlaskForm):
     )
     repeat_count = IntegerField(
         _l("或重复次数"),
-        validators=[OptionalValidator(), NumberRange(1, 1000, _l("次数应在 1 到 1000 之间。"))],
+        validators=[
+            OptionalValidator(),
+            NumberRange(1, MAX_COUNT, _l("次数应在 1 到 1000 之间。")),
+        ],
         invalid_value_message=INVALID_WHOLE_NUMBER,
     )
 
@@ -475,6 +480,27 @@ class EventForm(FlaskForm):
             seen.add(key)
         if duplicate:
             raise ValidationError(_l("同一参与者不能重复添加。"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then the recurrence rule they describe as a whole."""
+        if not super().validate(extra_validators):
+            return False
+        return self.accepts_rule(self.recurrence_rule())
+
+    def accepts_rule(self, rule: Optional[str]) -> bool:
+        """Whether the event may repeat by `rule`; if not, the reason is shown at "重复"."""
+        if not rule:
+            return True
+        problem = rule_problem(rule, self.moments()[0], self.zone)
+        if problem is None:
+            return True
+        self.repeat.errors = [
+            *self.repeat.errors,
+            _l(
+                "“%(title)s”的重复规则无法保存：%(problem)s", title=self.title.data, problem=problem
+            ),
+        ]
+        return False
 
     # --- reading the typed values -------------------------------------------------------
 

@@ -201,6 +201,8 @@ def edit_event(event_id: int):
         return _render_form(form, event, status=422)
     values = form.to_input()
     values.recurrence_rule = keep_stored_rule(event, values.recurrence_rule)
+    if not form.accepts_rule(values.recurrence_rule):
+        return _render_form(form, event, status=422)
     try:
         services.update_event(event, values, _signed_in_user(), form.submitted_version())
     except services.EditConflict as conflict:

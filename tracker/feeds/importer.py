@@ -37,6 +37,7 @@ from tracker.events.fields import (
     ParticipationRow,
     StopRow,
 )
+from tracker.events.forms import MAX_HEADCOUNT
 from tracker.events.queries import with_list_details
 from tracker.events.services import EventBatch
 from tracker.extensions import db
@@ -72,7 +73,7 @@ from tracker.models import (
     Organization,
     User,
 )
-from tracker.recurrence import is_valid_rule, stored_rule
+from tracker.recurrence import is_valid_rule, rule_problem, stored_rule
 
 MAX_EVENTS = 20_000
 MAX_REPORTED_ERRORS = 10
@@ -253,8 +254,12 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
         raise ImportRefused(
             [_("文件格式错误，无法解析：%(error)s", error=str(error)[:200])]
         ) from error
+    # A VEVENT's broken values are reported with the event, below.
     broken = [
-        str(error) for component in calendar.walk() for error in getattr(component, "errors", [])
+        str(error)
+        for component in calendar.walk()
+        if component.name != "VEVENT"
+        for error in getattr(component, "errors", [])
     ]
     if broken:
         raise ImportRefused([_("文件中有无法解析的内容：%(error)s", error=str(broken[0])[:200])])
@@ -285,6 +290,7 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
         where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
         line = lines[number - 1] if number <= len(lines) else 0
         try:
+            _check_values_parsed(component)
             values = _read_event(component, is_ours, zones, parsed.warnings)
         except _EventProblem as problem:
             parsed.problems.append(Problem(line, where, str(problem)))
@@ -335,6 +341,13 @@ def _calendar_zones(calendar, warnings: list[str]) -> ZoneResolver:
     return ZoneResolver(calendar, default_zone)
 
 
+def _check_values_parsed(component) -> None:
+    """Refuse an event with a value icalendar could not read (a SEQUENCE out of range…)."""
+    for name, _error in getattr(component, "errors", []):
+        value = str(component.get(name, ""))[:20]
+        raise _EventProblem(_("%(name)s 的值“%(value)s”无法识别。", name=name, value=value))
+
+
 def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[str]) -> EventInput:
     uid = _text(component.get("UID"))
     if not uid:
@@ -374,7 +387,7 @@ def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[st
         ends_at = _to_utc(start + timedelta(days=1), zone) if is_all_day else starts_at
     if ends_at < starts_at:
         raise _EventProblem(_("结束时间早于开始时间。"))
-    sequence = _integer(component.get("SEQUENCE"), 0)
+    sequence = _integer(component.get("SEQUENCE"), 0, "SEQUENCE", high=MAX_SEQUENCE)
     if sequence < 0:
         raise _EventProblem(_("SEQUENCE 不能为负数。"))
     last_modified = component.get("LAST-MODIFIED")
@@ -385,7 +398,7 @@ def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[st
         "ends_at": ends_at,
         "timezone": timezone,
         "is_all_day": is_all_day,
-        "recurrence_rule": _read_rule(component, is_all_day, zone, warnings, title),
+        "recurrence_rule": _read_rule(component, starts_at, is_all_day, zone, warnings, title),
         "status": STATUSES.get(_text(component.get("STATUS")).upper(), "confirmed"),
         "visibility": (
             "internal"
@@ -438,13 +451,45 @@ _TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
 _TEXT_UNESCAPED = {"n": "\n", "N": "\n"}
 
 
-def _integer(value: Any, default: int) -> int:
+# The range of the INTEGER columns the numbers are stored in (32 bits on PostgreSQL).
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
+
+
+# Room left for the edits that each raise an imported SEQUENCE by one.
+MAX_SEQUENCE = 2**30
+
+
+def _integer(
+    value: Any, default: int, name: str, low: int = INTEGER_RANGE[0], high: int = INTEGER_RANGE[1]
+) -> int:
+    """A whole number that fits its column; `name` is the property or parameter it came from."""
     if value is None:
         return default
+    text = str(value).strip()
     try:
-        return int(value)
-    except (TypeError, ValueError) as error:
-        raise _EventProblem(_("“%(value)s”不是整数。", value=str(value)[:20])) from error
+        # Python refuses to read more than 4,300 digits; any such number is far too large.
+        if len(text) <= 4000:
+            number = int(text)
+        else:
+            number = high + 1 if text.lstrip("+").isdigit() else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None:
+        raise _EventProblem(_("%(name)s 的值“%(value)s”不是整数。", name=name, value=text[:20]))
+    if number > high:
+        raise _EventProblem(
+            _(
+                "%(name)s 的值“%(value)s”太大（最大 %(high)s）。",
+                name=name,
+                value=text[:20],
+                high=high,
+            )
+        )
+    if number < low:
+        raise _EventProblem(
+            _("%(name)s 的值“%(value)s”太小（最小 %(low)s）。", name=name, value=text[:20], low=low)
+        )
+    return number
 
 
 def _zone(name: str) -> tzinfo:
@@ -508,7 +553,9 @@ def _to_utc(moment, zone) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: str) -> Optional[str]:
+def _read_rule(
+    component, start: datetime, is_all_day: bool, zone, warnings: list[str], title: str
+) -> Optional[str]:
     """The RRULE as stored: UNTIL in UTC next to a timed start, a DATE next to an all-day one."""
     rules = component.get("RRULE")
     if rules is None:
@@ -524,6 +571,16 @@ def _read_rule(component, is_all_day: bool, zone, warnings: list[str], title: st
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=text[:80])) from error
     if len(rule) > LIMITS["rule"] or not is_valid_rule(rule):
         raise _EventProblem(_("重复规则“%(rule)s”无效。", rule=rule[:80]))
+    problem = rule_problem(rule, start, zone)
+    if problem:
+        raise _EventProblem(
+            _(
+                "“%(title)s”的重复规则“%(rule)s”：%(problem)s",
+                title=title[:40],
+                rule=rule[:80],
+                problem=problem,
+            )
+        )
     if component.get("EXDATE") is not None or component.get("RDATE") is not None:
         warnings.append(
             _(
@@ -539,7 +596,7 @@ def _read_headcount(text: str) -> tuple[Optional[int], bool]:
         return None, False
     approximate = text.endswith("+")
     number = text.rstrip("+")
-    if not number.isdigit() or len(number) > 9:
+    if not number.isdigit() or len(number) > 9 or int(number) > MAX_HEADCOUNT:
         raise _EventProblem(_("人数“%(value)s”无效。", value=text[:20]))
     return int(number), approximate
 
@@ -636,7 +693,11 @@ def _read_organizations(component) -> list[OrganizationRow]:
             OrganizationRow(
                 organization=_organization_ref(name, params),
                 role=role,
-                headcount=_integer(params["headcount"], 0) if params["headcount"] else None,
+                headcount=(
+                    _integer(params["headcount"], 0, "X-HEADCOUNT", 0, MAX_HEADCOUNT)
+                    if params["headcount"]
+                    else None
+                ),
                 note=_bounded(params["note"], "note"),
             )
         )
@@ -657,9 +718,9 @@ def _read_teams(component) -> list[ParticipationRow]:
             hours = Decimal(params["hours"]) if params["hours"] else None
         except InvalidOperation as error:
             raise _EventProblem(_("时长“%(value)s”无效。", value=params["hours"][:20])) from error
-        if hours is not None and not 0 <= hours <= 1000:
+        if hours is not None and not (hours.is_finite() and 0 <= hours <= 1000):
             raise _EventProblem(_("时长“%(value)s”无效。", value=params["hours"][:20]))
-        rank = _integer(params["rank"], 0) if params["rank"] else None
+        rank = _integer(params["rank"], 0, "X-RANK") if params["rank"] else None
         teams.append(
             ParticipationRow(
                 person=None,

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -32,7 +31,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
-from tracker.recurrence import has_end, until_in_zone
+from tracker.recurrence import (
+    MAX_EXPANSION_STEPS,
+    bounded_expansion,
+    first,
+    has_end,
+    is_expandable,
+    parse_rule,
+    until_day,
+)
 
 if TYPE_CHECKING:
     from tracker.models.accounts import User
@@ -234,54 +241,79 @@ class Event(Base):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
-    def recurrence(self):
-        """The dateutil rule set anchored at the local start, or None for a single event."""
-        if not self.recurrence_rule:
-            return None
-        # Naive expansion in local wall time needs a UTC UNTIL in local time too.
-        start = self.local_starts_at.replace(tzinfo=None)
-        rule = until_in_zone(self.recurrence_rule, self.zone)
-        return rrulestr(rule, dtstart=start, forceset=True)
-
-    def occurrences_between(self, window_start: datetime, window_end: datetime):
-        """(start, end) UTC pairs of occurrences overlapping [window_start, window_end).
+    def occurrences_between(
+        self, window_start: datetime, window_end: datetime, limit: Optional[int] = None
+    ):
+        """(start, end) UTC pairs of occurrences overlapping [window_start, window_end), at most
+        `limit` of them.
 
         Recurrences are expanded in local wall time so a weekly 09:00 meeting stays at 09:00.
+        The work is bounded whatever the rule (`bounded_expansion`); a rule no form or import
+        accepts (SECONDLY…, stored by old data or written around them) shows its first
+        occurrence only.
         """
         duration = self.ends_at - self.starts_at
-        rules = self.recurrence()
-        if rules is None:
+        if not self.recurrence_rule or not is_expandable(self.recurrence_rule):
             if self.starts_at < window_end and (
                 self.ends_at > window_start or self.starts_at >= window_start
             ):
-                return [(self.starts_at, self.ends_at)]
+                return [(self.starts_at, self.ends_at)][:limit]
             return []
         zone = self.zone
         local_from = (window_start - duration).astimezone(zone).replace(tzinfo=None)
         local_to = window_end.astimezone(zone).replace(tzinfo=None)
+        local_start = self.local_starts_at.replace(tzinfo=None)
         found = []
-        for local_start in rules.between(local_from, local_to, inc=True):
-            start = local_start.replace(tzinfo=zone).astimezone(UTC)
+        for moment in bounded_expansion(self.recurrence_rule, local_start, zone, local_to):
+            if limit is not None and len(found) >= limit:
+                break
+            if moment < local_from:
+                continue
+            start = moment.replace(tzinfo=zone).astimezone(UTC)
             end = start + duration
             if start < window_end and (end > window_start or start >= window_start):
                 found.append((start, end))
         return found
 
     def compute_series_end(self) -> Optional[datetime]:
-        """End of the last occurrence, or None when the recurrence never ends."""
-        rules = self.recurrence()
-        if rules is None:
+        """End of the last occurrence, or None when the recurrence never ends.
+
+        Bounded like the pages' expansion: a series too long to walk through (or a rule no form
+        accepts) counts as one without an end, which only widens the range queries."""
+        rule = self.recurrence_rule
+        if not rule:
             return self.ends_at
-        if not has_end(self.recurrence_rule):
+        if not has_end(rule) or not is_expandable(rule):
             return None
-        occurrences = list(rules)
-        if not occurrences:
+        zone = self.zone
+        local_start = self.local_starts_at.replace(tzinfo=None)
+        until = until_day(rule, zone)
+        count = first(parse_rule(rule), "COUNT")
+        if until is not None:
+            local_until = datetime.combine(until, datetime.max.time())
+        else:
+            # COUNT ≤ MAX_COUNT periods of at most a year each (sparser rules are cut off
+            # below, and then count as without an end).
+            years = min(count * (first(parse_rule(rule), "INTERVAL") or 1) + 1, 9000)
+            local_until = _add_years_capped(local_start, years)
+        found = list(bounded_expansion(rule, local_start, zone, local_until))
+        if not found:
             return self.ends_at
-        last_start = occurrences[-1].replace(tzinfo=self.zone).astimezone(UTC)
+        if len(found) >= MAX_EXPANSION_STEPS or (until is None and len(found) < count):
+            return None
+        last = found[-1]
+        last_start = last.replace(tzinfo=zone).astimezone(UTC)
         return last_start + (self.ends_at - self.starts_at)
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.title}>"
+
+
+def _add_years_capped(moment: datetime, years: int) -> datetime:
+    """The moment `years` later, or the last moment of the year 9999 if that is sooner."""
+    if moment.year + years > datetime.max.year:
+        return datetime(datetime.max.year, 12, 31, 23, 59, 59)
+    return moment.replace(year=moment.year + years, day=min(moment.day, 28))
 
 
 def last_local_day(local_start: datetime, local_end: datetime, is_all_day: bool) -> date:
