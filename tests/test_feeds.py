@@ -660,3 +660,21 @@ def test_a_field_declared_for_private_feeds_is_carried_by_them_alone(
     assert (
         str(Calendar.from_ical(private.data).walk("VEVENT")[0]["X-TRACKER-NOTES"]) == "只给内部看"
     )
+
+
+def test_event_without_description_writes_no_empty_description(client, make_event):
+    make_event(title="无描述")
+    response = client.get("/calendar.ics")
+    assert b"\r\nDESCRIPTION:\r\n" not in response.data
+    assert b"\nDESCRIPTION" not in response.data
+    calendar, _parsed = parse_feed(response.data)
+    (event,) = calendar.walk("VEVENT")
+    assert "DESCRIPTION" not in event
+
+
+def test_empty_result_is_still_a_valid_calendar(client, make_organization):
+    organization = make_organization(name="没有活动的支部")
+    response, calendar, parsed = get_feed(client, f"/calendar.ics?organization={organization.id}")
+    calendar.validate()  # at least one component (RFC 5545 §3.6)
+    assert parsed["events"] == []
+    assert parsed["timezones"] == ["Asia/Shanghai"]

@@ -218,7 +218,9 @@ def build_calendar(
 ) -> FeedCalendar:
     """A VCALENDAR with METHOD:PUBLISH, names, refresh hints, zones and one VEVENT per event.
 
-    `zones` adds VTIMEZONEs for events written separately (see tracker.feeds.writer).
+    `zones` adds VTIMEZONEs for events written separately (see tracker.feeds.writer). The
+    default zone (X-WR-TIMEZONE) is always defined, so a feed without events still holds a
+    component, as RFC 5545 §3.6 requires of every calendar.
     """
     calendar = FeedCalendar()
     calendar["PRODID"] = vText(PRODID)
@@ -231,7 +233,7 @@ def build_calendar(
     calendar["REFRESH-INTERVAL"] = vDuration(REFRESH_INTERVAL)
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH_INTERVAL)
-    zones = set(zones or ())
+    zones = set(zones or ()) | {DEFAULT_TIMEZONE}
     for event in events:
         calendar.add_component(build_vevent(event, context))
         zones.add(event.timezone)
@@ -281,7 +283,9 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
         properties.append(("CATEGORIES", context.category(event.category_name)))
     itinerary = " → ".join(stop.full_name for stop in event.stops)
     properties.append(("CLASS", context.classification(event.visibility)))
-    properties.append(("DESCRIPTION", vText(describe(event, context, itinerary))))
+    description = describe(event, context, itinerary)
+    if description:  # libical drops an empty DESCRIPTION: as a VALUE-PARSE-ERROR
+        properties.append(("DESCRIPTION", vText(description)))
     if event.stops:
         first = event.stops[0]
         if first.latitude is not None and first.longitude is not None:
