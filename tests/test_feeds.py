@@ -1,5 +1,6 @@
 """iCalendar feeds: what subscribers' calendar clients receive, and how the server answers."""
 
+import gzip
 import hashlib
 import re
 from dataclasses import replace
@@ -733,3 +734,53 @@ def test_same_data_gives_the_same_bytes_after_a_restart(app, client, make_event)
     assert again.headers["ETag"] == first.headers["ETag"]
     assert again.data == first.data
     assert b"DTSTAMP:20200101T000000Z" in again.data
+
+
+def test_feed_is_sent_gzipped_when_asked_and_plain_otherwise(client, make_event):
+    for number in range(30):
+        make_event(title=f"压缩测试 {number}", updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    plain = client.get("/calendar.ics")
+    packed = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) * 6 <= len(plain.data)
+    assert int(packed.headers["Content-Length"]) == len(packed.data)
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response.headers["Vary"]
+    # Two representations, two strong validators; either one revalidates.
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    for etag in (plain.headers["ETag"], packed.headers["ETag"]):
+        again = client.get(
+            "/calendar.ics", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}
+        )
+        assert again.status_code == 304
+        assert again.headers["ETag"] == packed.headers["ETag"]
+        assert "Accept-Encoding" in again.headers["Vary"]
+    refused = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_gzip_is_compressed_once_and_kept_beside_the_plain_bytes(app, client, make_event):
+    make_event(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    first = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    with app.app_context():
+        cache = feed_cache()
+        ((key, (_version, entry, size)),) = cache._entries.items()
+    assert entry.gzipped == first.data
+    assert size == len(entry.body) + len(entry.gzipped)
+    assert client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"}).data == first.data
+
+
+def test_public_feed_does_not_vary_by_cookie_but_pages_and_private_feeds_do(
+    client, db, make_event, make_user, sign_in
+):
+    make_event()
+    public = client.get("/calendar.ics")
+    assert "Cookie" not in public.headers.get("Vary", "")
+    assert public.headers["Cache-Control"] == "public, no-cache"
+    assert "Cookie" in client.get("/").headers["Vary"]
+    sign_in(make_user())
+    signed_in = client.get("/calendar.ics")
+    assert signed_in.data == public.data
+    assert "Cookie" not in signed_in.headers.get("Vary", "")

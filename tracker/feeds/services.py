@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -28,10 +29,15 @@ from tracker.models import FeedToken, User
 
 @dataclass(frozen=True)
 class RenderedFeed:
-    """A feed's bytes with the ETag they were rendered for."""
+    """A feed's bytes, plain and gzip-compressed, with the ETag they were rendered for.
+
+    Compressed once when rendered, so a poll that accepts gzip costs no more than one that
+    does not.
+    """
 
     etag: str
     body: bytes
+    gzipped: bytes
 
 
 def feed_cache() -> BoundedCache:
@@ -41,7 +47,7 @@ def feed_cache() -> BoundedCache:
         "feeds",
         max_entries=config["FEEDS_CACHE_ENTRIES"],
         max_size=config["FEEDS_CACHE_MAX_BYTES"],
-        size_of=lambda entry: len(entry.body),
+        size_of=lambda entry: len(entry.body) + len(entry.gzipped),
     )
 
 
@@ -131,7 +137,9 @@ def rendered_feed(
                 base_url, event_url=external_url("events.show_event", event_id=0), now=stamp
             )
             feed = render_calendar(load_feed_events(statement(), audience), name(), context)
-        entry = RenderedFeed(etag, feed)
+        level = current_app.config["FEEDS_GZIP_LEVEL"]
+        # mtime=0: the same bytes give the same compressed bytes, in every worker.
+        entry = RenderedFeed(etag, feed, gzip.compress(feed, compresslevel=level, mtime=0))
         if cacheable:
             cache.put(cache_key, etag, entry)
         return entry
