@@ -2,13 +2,18 @@
 
 import gzip
 import hashlib
+import json
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from dateutil.rrule import rrulestr
 from flask import render_template_string
 from flask_login import login_user
 from helpers import events_by_uid, get_feed, parse_feed
@@ -613,9 +618,10 @@ def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
 
 
 def test_vtimezone_onsets_are_the_real_changes_of_offset(client, make_event):
-    """Each observance's onsets (DTSTART and RDATEs) are local times in the offset being left
-    (RFC 5545 3.6.5: summer time in Berlin starts at 02:00), so onset minus TZOFFSETFROM is
-    exactly the instant zoneinfo changes the offset, in both directions and hemispheres."""
+    """Each observance's onsets (DTSTART, RDATEs and RRULE occurrences) are local times in the
+    offset being left (RFC 5545 3.6.5: summer time in Berlin starts at 02:00), so onset minus
+    TZOFFSETFROM is exactly the instant zoneinfo changes the offset, in both directions and
+    hemispheres."""
     for zone in ZONES_WITH_SUMMER_TIME:
         make_event(title=zone, timezone=zone, starts_at=local(2026, 6, 3, 9, zone=ZoneInfo(zone)))
     _, calendar, _ = get_feed(client, "/calendar.ics")
@@ -632,6 +638,11 @@ def test_vtimezone_onsets_are_the_real_changes_of_offset(client, make_event):
                 for value in (rdates if isinstance(rdates, list) else [rdates])
                 for moment in value.dts
             ]
+            if "RRULE" in observance:
+                rule = rrulestr(
+                    observance["RRULE"].to_ical().decode(), dtstart=observance["DTSTART"].dt
+                )
+                starts += rule.between(datetime(2025, 1, 1), datetime(2028, 1, 1))
             onsets |= {
                 (start - offset_from).replace(tzinfo=UTC)
                 for start in starts
@@ -772,7 +783,7 @@ def test_gzip_is_compressed_once_and_kept_beside_the_plain_bytes(app, client, ma
     assert client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"}).data == first.data
 
 
-def test_public_feed_does_not_vary_by_cookie_but_pages_and_private_feeds_do(
+def test_public_feed_does_not_vary_by_cookie_but_pages_do(
     client, db, make_event, make_user, sign_in
 ):
     make_event()
@@ -784,3 +795,83 @@ def test_public_feed_does_not_vary_by_cookie_but_pages_and_private_feeds_do(
     signed_in = client.get("/calendar.ics")
     assert signed_in.data == public.data
     assert "Cookie" not in signed_in.headers.get("Vary", "")
+
+
+ZONES_CHECKED_TO_2100 = (
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Lord_Howe",
+)
+ZONE_OFFSETS_SCRIPT = Path(__file__).parent / "js" / "zone_offsets.mjs"
+
+
+def _instants_to_check(zone: ZoneInfo) -> list[datetime]:
+    """Noon UTC on the 1st of every month of 1970–2100, and around every change of the zone's
+    offset (found day by day, then to the half hour: these zones change on the hour or half
+    hour): a second before and at the change, an hour and a second before and an hour after."""
+    instants = [
+        datetime(year, month, 1, 12, tzinfo=UTC)
+        for year in range(1970, 2101)
+        for month in range(1, 13)
+    ]
+    day = datetime(1970, 1, 1, tzinfo=UTC)
+    while day.year <= 2100:
+        following = day + timedelta(days=1)
+        if day.astimezone(zone).utcoffset() != following.astimezone(zone).utcoffset():
+            moment = day
+            while moment.astimezone(zone).utcoffset() == day.astimezone(zone).utcoffset():
+                moment += timedelta(minutes=30)
+            second, hour = timedelta(seconds=1), timedelta(hours=1)
+            instants += [moment - second, moment, moment - hour - second, moment + hour]
+        day = following
+    return instants
+
+
+def _icaljs_offsets(body: bytes, tzid: str, wall_times: list[datetime]) -> list[int]:
+    """The UTC offsets (seconds) ical.js gives these wall times, from the feed's VTIMEZONE."""
+    node = shutil.which("node")
+    if node is None or not (Path(__file__).parent.parent / "node_modules" / "ical.js").is_dir():
+        pytest.skip("ical.js is not installed: run `npm install` (make test does)")
+    request = {
+        "calendar": body.decode(),
+        "tzid": tzid,
+        "times": [list(wall.timetuple()[:6]) for wall in wall_times],
+    }
+    completed = subprocess.run(  # noqa: S603
+        [node, str(ZONE_OFFSETS_SCRIPT)],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()
+    return json.loads(completed.stdout)
+
+
+@pytest.mark.parametrize("tzid", ZONES_CHECKED_TO_2100)
+def test_vtimezone_gives_zoneinfo_offsets_from_1970_to_2100(client, make_event, tzid):
+    """Both icalendar (dateutil) and ical.js, reading only the VTIMEZONE, agree with zoneinfo
+    at every change of offset and once a month, up to 2100: the zone's present rules are
+    written as RRULEs, not as a list of dates that stops in 2037."""
+    zone = ZoneInfo(tzid)
+    make_event(timezone=tzid, starts_at=datetime(2040, 7, 1, 9, tzinfo=zone).astimezone(UTC))
+    response, calendar, _parsed = get_feed(client, "/calendar.ics")
+    (component,) = [z for z in calendar.walk("VTIMEZONE") if str(z["TZID"]) == tzid]
+    instants = _instants_to_check(zone)
+    expected = [moment.astimezone(zone).utcoffset() for moment in instants]
+    from_component = component.to_tz(lookup_tzid=False)  # the definition, not the name
+    assert [moment.astimezone(from_component).utcoffset() for moment in instants] == expected
+    # ical.js answers for wall times; one that occurs twice (the hour repeated in autumn)
+    # names no single instant, so those are asked of icalendar alone.
+    walls = [moment.astimezone(zone) for moment in instants]
+    single = [
+        index
+        for index, wall in enumerate(walls)
+        if wall.replace(fold=1 - wall.fold).utcoffset() == wall.utcoffset()
+    ]
+    from_icaljs = _icaljs_offsets(response.data, tzid, [walls[index] for index in single])
+    assert from_icaljs == [int(expected[index].total_seconds()) for index in single]
+    if tzid != "Asia/Shanghai":
+        assert component.walk("DAYLIGHT")[-1].get("RRULE")  # the rule, not dates to 2037
