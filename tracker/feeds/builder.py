@@ -182,7 +182,8 @@ def yearly_rules(transitions: list[Transition]) -> tuple[list[Transition], list[
     return earlier, list(zip(by_year[first_year], ordinals, strict=True))
 
 
-def _observance(transition: Transition, start_state=None):
+def _observance(transition: Transition):
+    """A STANDARD or DAYLIGHT component whose first onset is this change."""
     component = TimezoneDaylight() if transition.is_dst else TimezoneStandard()
     component.add("DTSTART", transition.onset)
     component.add("TZOFFSETFROM", transition.offset_from)
