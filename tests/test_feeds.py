@@ -1,19 +1,25 @@
 """iCalendar feeds: what subscribers' calendar clients receive, and how the server answers."""
 
+import gzip
 import hashlib
+import json
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from dateutil.rrule import rrulestr
 from flask import render_template_string
 from flask_login import login_user
 from helpers import events_by_uid, get_feed, parse_feed
 from icalendar import Calendar
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracker.demo import load_demo_data
 from tracker.events import fields
@@ -22,7 +28,7 @@ from tracker.events.queries import EventFilters
 from tracker.feeds import builder
 from tracker.feeds.builder import FeedContext, build_calendar
 from tracker.feeds.queries import load_feed_events, public_feed_events
-from tracker.feeds.services import create_feed_token, feed_tokens_of
+from tracker.feeds.services import create_feed_token, feed_cache, feed_tokens_of
 from tracker.feeds.writer import fold, render_calendar
 from tracker.models import (
     Campaign,
@@ -82,7 +88,6 @@ def test_feed_is_a_published_calendar_with_names_and_refresh_hints(client, conte
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.data
     assert b"X-PUBLISHED-TTL:PT1H\r\n" in response.data
     assert response.headers["ETag"]
-    assert response.headers["Last-Modified"]
 
 
 def test_event_carries_every_property_subscribers_need(app, client, contest):
@@ -349,7 +354,7 @@ def test_leaving_a_filtered_feed_is_a_modification(client, db, make_event, make_
 
 
 def test_head_answers_like_get_without_body(client, make_event):
-    make_event()
+    make_event(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
     get = client.get("/calendar.ics")
     head = client.head("/calendar.ics")
     assert head.status_code == 200
@@ -613,9 +618,10 @@ def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
 
 
 def test_vtimezone_onsets_are_the_real_changes_of_offset(client, make_event):
-    """Each observance's onsets (DTSTART and RDATEs) are local times in the offset being left
-    (RFC 5545 3.6.5: summer time in Berlin starts at 02:00), so onset minus TZOFFSETFROM is
-    exactly the instant zoneinfo changes the offset, in both directions and hemispheres."""
+    """Each observance's onsets (DTSTART, RDATEs and RRULE occurrences) are local times in the
+    offset being left (RFC 5545 3.6.5: summer time in Berlin starts at 02:00), so onset minus
+    TZOFFSETFROM is exactly the instant zoneinfo changes the offset, in both directions and
+    hemispheres."""
     for zone in ZONES_WITH_SUMMER_TIME:
         make_event(title=zone, timezone=zone, starts_at=local(2026, 6, 3, 9, zone=ZoneInfo(zone)))
     _, calendar, _ = get_feed(client, "/calendar.ics")
@@ -632,6 +638,11 @@ def test_vtimezone_onsets_are_the_real_changes_of_offset(client, make_event):
                 for value in (rdates if isinstance(rdates, list) else [rdates])
                 for moment in value.dts
             ]
+            if "RRULE" in observance:
+                rule = rrulestr(
+                    observance["RRULE"].to_ical().decode(), dtstart=observance["DTSTART"].dt
+                )
+                starts += rule.between(datetime(2025, 1, 1), datetime(2028, 1, 1))
             onsets |= {
                 (start - offset_from).replace(tzinfo=UTC)
                 for start in starts
@@ -660,3 +671,207 @@ def test_a_field_declared_for_private_feeds_is_carried_by_them_alone(
     assert (
         str(Calendar.from_ical(private.data).walk("VEVENT")[0]["X-TRACKER-NOTES"]) == "只给内部看"
     )
+
+
+def test_event_without_description_writes_no_empty_description(client, make_event):
+    make_event(title="无描述")
+    response = client.get("/calendar.ics")
+    assert b"\r\nDESCRIPTION:\r\n" not in response.data
+    assert b"\nDESCRIPTION" not in response.data
+    calendar, _parsed = parse_feed(response.data)
+    (event,) = calendar.walk("VEVENT")
+    assert "DESCRIPTION" not in event
+
+
+def test_empty_result_is_still_a_valid_calendar(client, make_organization):
+    organization = make_organization(name="没有活动的支部")
+    response, calendar, parsed = get_feed(client, f"/calendar.ics?organization={organization.id}")
+    calendar.validate()  # at least one component (RFC 5545 §3.6)
+    assert parsed["events"] == []
+    assert parsed["timezones"] == ["Asia/Shanghai"]
+
+
+def test_imported_future_last_modified_does_not_pin_the_header(client, db, make_event):
+    make_event(title="来自外部", updated_at=datetime(2099, 1, 1, tzinfo=UTC))
+    make_event(title="本地", updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    response = client.get("/calendar.ics")
+    assert response.last_modified == datetime(2020, 1, 1, tzinfo=UTC)
+    assert b"DTSTAMP:2099" not in response.data
+
+
+def test_last_modified_is_never_later_than_now(client, db, make_event):
+    make_event(updated_at=datetime(2099, 1, 1, tzinfo=UTC))
+    response = client.get("/calendar.ics")
+    assert response.last_modified is None or response.last_modified <= datetime.now(UTC)
+
+
+def test_change_within_the_same_second_is_not_answered_304(client, db, make_event, monkeypatch):
+    second = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    clock = {"now": second + timedelta(milliseconds=500)}
+    monkeypatch.setattr("tracker.feeds.services.now_utc", lambda: clock["now"])
+    event = make_event(updated_at=second + timedelta(milliseconds=300))
+    first = client.get("/calendar.ics")
+    db.session.execute(  # the model's own listener would stamp the real time
+        update(Event)
+        .where(Event.id == event.id)
+        .values(title="同一秒内改名", updated_at=second + timedelta(milliseconds=800))
+    )
+    db.session.commit()
+    clock["now"] = second + timedelta(seconds=1, milliseconds=200)
+
+    def revalidate(response):
+        """What a client that keeps only Last-Modified sends."""
+        since = response.headers.get("Last-Modified")
+        return client.get("/calendar.ics", headers={"If-Modified-Since": since} if since else {})
+
+    changed = revalidate(first)
+    assert changed.status_code == 200
+    assert "同一秒内改名".encode() in changed.data
+    # Once the second of the last change is over, the date is given and answers 304.
+    assert changed.last_modified == second
+    assert revalidate(changed).status_code == 304
+
+
+def feed_cache_of(app):
+    with app.app_context():
+        return feed_cache()
+
+
+def test_same_data_gives_the_same_bytes_after_a_restart(app, client, make_event):
+    make_event(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    first = client.get("/calendar.ics")
+    feed_cache_of(app).clear()  # what a restart or another worker starts with
+    again = client.get("/calendar.ics")
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.data == first.data
+    assert b"DTSTAMP:20200101T000000Z" in again.data
+
+
+def test_feed_is_sent_gzipped_when_asked_and_plain_otherwise(client, make_event):
+    for number in range(30):
+        make_event(title=f"压缩测试 {number}", updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    plain = client.get("/calendar.ics")
+    packed = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) * 6 <= len(plain.data)
+    assert int(packed.headers["Content-Length"]) == len(packed.data)
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response.headers["Vary"]
+    # Two representations, two strong validators; either one revalidates.
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    for etag in (plain.headers["ETag"], packed.headers["ETag"]):
+        again = client.get(
+            "/calendar.ics", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}
+        )
+        assert again.status_code == 304
+        assert again.headers["ETag"] == packed.headers["ETag"]
+        assert "Accept-Encoding" in again.headers["Vary"]
+    refused = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_gzip_is_compressed_once_and_kept_beside_the_plain_bytes(app, client, make_event):
+    make_event(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    first = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    with app.app_context():
+        cache = feed_cache()
+        ((key, (_version, entry, size)),) = cache._entries.items()
+    assert entry.gzipped == first.data
+    assert size == len(entry.body) + len(entry.gzipped)
+    assert client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"}).data == first.data
+
+
+def test_public_feed_does_not_vary_by_cookie_but_pages_do(
+    client, db, make_event, make_user, sign_in
+):
+    make_event()
+    public = client.get("/calendar.ics")
+    assert "Cookie" not in public.headers.get("Vary", "")
+    assert public.headers["Cache-Control"] == "public, no-cache"
+    assert "Cookie" in client.get("/").headers["Vary"]
+    sign_in(make_user())
+    signed_in = client.get("/calendar.ics")
+    assert signed_in.data == public.data
+    assert "Cookie" not in signed_in.headers.get("Vary", "")
+
+
+ZONES_CHECKED_TO_2100 = (
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Lord_Howe",
+)
+ZONE_OFFSETS_SCRIPT = Path(__file__).parent / "js" / "zone_offsets.mjs"
+
+
+def _instants_to_check(zone: ZoneInfo) -> list[datetime]:
+    """Noon UTC on the 1st of every month of 1970–2100, and around every change of the zone's
+    offset (found day by day, then to the half hour: these zones change on the hour or half
+    hour): a second before and at the change, an hour and a second before and an hour after."""
+    instants = [
+        datetime(year, month, 1, 12, tzinfo=UTC)
+        for year in range(1970, 2101)
+        for month in range(1, 13)
+    ]
+    day = datetime(1970, 1, 1, tzinfo=UTC)
+    while day.year <= 2100:
+        following = day + timedelta(days=1)
+        if day.astimezone(zone).utcoffset() != following.astimezone(zone).utcoffset():
+            moment = day
+            while moment.astimezone(zone).utcoffset() == day.astimezone(zone).utcoffset():
+                moment += timedelta(minutes=30)
+            second, hour = timedelta(seconds=1), timedelta(hours=1)
+            instants += [moment - second, moment, moment - hour - second, moment + hour]
+        day = following
+    return instants
+
+
+def _icaljs_offsets(body: bytes, tzid: str, wall_times: list[datetime]) -> list[int]:
+    """The UTC offsets (seconds) ical.js gives these wall times, from the feed's VTIMEZONE."""
+    node = shutil.which("node")
+    if node is None or not (Path(__file__).parent.parent / "node_modules" / "ical.js").is_dir():
+        pytest.skip("ical.js is not installed: run `npm install` (make test does)")
+    request = {
+        "calendar": body.decode(),
+        "tzid": tzid,
+        "times": [list(wall.timetuple()[:6]) for wall in wall_times],
+    }
+    completed = subprocess.run(  # noqa: S603
+        [node, str(ZONE_OFFSETS_SCRIPT)],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()
+    return json.loads(completed.stdout)
+
+
+@pytest.mark.parametrize("tzid", ZONES_CHECKED_TO_2100)
+def test_vtimezone_gives_zoneinfo_offsets_from_1970_to_2100(client, make_event, tzid):
+    """Both icalendar (dateutil) and ical.js, reading only the VTIMEZONE, agree with zoneinfo
+    at every change of offset and once a month, up to 2100: the zone's present rules are
+    written as RRULEs, not as a list of dates that stops in 2037."""
+    zone = ZoneInfo(tzid)
+    make_event(timezone=tzid, starts_at=datetime(2040, 7, 1, 9, tzinfo=zone).astimezone(UTC))
+    response, calendar, _parsed = get_feed(client, "/calendar.ics")
+    (component,) = [z for z in calendar.walk("VTIMEZONE") if str(z["TZID"]) == tzid]
+    instants = _instants_to_check(zone)
+    expected = [moment.astimezone(zone).utcoffset() for moment in instants]
+    from_component = component.to_tz(lookup_tzid=False)  # the definition, not the name
+    assert [moment.astimezone(from_component).utcoffset() for moment in instants] == expected
+    # ical.js answers for wall times; one that occurs twice (the hour repeated in autumn)
+    # names no single instant, so those are asked of icalendar alone.
+    walls = [moment.astimezone(zone) for moment in instants]
+    single = [
+        index
+        for index, wall in enumerate(walls)
+        if wall.replace(fold=1 - wall.fold).utcoffset() == wall.utcoffset()
+    ]
+    from_icaljs = _icaljs_offsets(response.data, tzid, [walls[index] for index in single])
+    assert from_icaljs == [int(expected[index].total_seconds()) for index in single]
+    if tzid != "Asia/Shanghai":
+        assert component.walk("DAYLIGHT")[-1].get("RRULE")  # the rule, not dates to 2037

@@ -1,6 +1,6 @@
 """Caching of derived results (rendered feeds, statistics) until the data changes.
 
-`data_version()` reads, in one cheap query, three figures that move whenever anything a feed
+`data_version()` reads, in one cheap query, the figures that move whenever anything a feed
 or a statistic shows could have changed; a cached result is valid while they stay the same.
 `BoundedCache` is a thread-safe least-recently-used store, bounded by entries and by size.
 """
@@ -15,43 +15,62 @@ from datetime import datetime
 from typing import Any, Optional
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
+from tracker.db import now_utc
 from tracker.extensions import db
 from tracker.models import AuditEntry, Event
 
 
 @dataclass(frozen=True)
 class DataVersion:
-    """The number of events, the newest event change and the newest audit entry."""
+    """The number of events, the newest event changes and the newest audit entry.
+
+    `latest_past_event_update` leaves out change times later than the moment of reading:
+    an import can store a foreign LAST-MODIFIED such as 2099, which must move the version
+    (it is in `latest_event_update`) but must not become the data's time of change.
+    """
 
     event_count: int
     latest_event_update: Optional[datetime]
+    latest_past_event_update: Optional[datetime]
     latest_audit_entry: Optional[datetime]
 
     @property
     def key(self) -> str:
-        parts = (self.event_count, self.latest_event_update, self.latest_audit_entry)
+        parts = (
+            self.event_count,
+            self.latest_event_update,
+            self.latest_past_event_update,
+            self.latest_audit_entry,
+        )
         return "|".join(
             "" if part is None else part.isoformat() if isinstance(part, datetime) else str(part)
             for part in parts
         )
 
     @property
-    def last_modified(self) -> Optional[datetime]:
-        changes = [value for value in (self.latest_event_update, self.latest_audit_entry) if value]
+    def changed_at(self) -> Optional[datetime]:
+        """When the data last changed, from the figures of the key alone (so the same key
+        always gives the same time); None for a database that never held anything."""
+        changes = [
+            value for value in (self.latest_past_event_update, self.latest_audit_entry) if value
+        ]
         return max(changes) if changes else None
 
 
 _DATA_VERSION_QUERY = select(
     select(func.count()).select_from(Event).scalar_subquery(),
     select(func.max(Event.updated_at)).scalar_subquery(),
+    select(func.max(Event.updated_at))
+    .where(Event.updated_at <= bindparam("now"))
+    .scalar_subquery(),
     select(func.max(AuditEntry.created_at)).scalar_subquery(),
 )
 
 
-def data_version() -> DataVersion:
-    """The three figures that move whenever any feed or statistic could have changed.
+def data_version(now: Optional[datetime] = None) -> DataVersion:
+    """The figures that move whenever any feed or statistic could have changed.
 
     Global on purpose: every subscriber-visible change raises an event's `updated_at`
     (the model's flush listener, children included), a deletion changes the count, and
@@ -62,7 +81,8 @@ def data_version() -> DataVersion:
     # Asked on every feed poll, so on a connection of its own (no ORM session); SQLAlchemy's
     # compiled cache keeps the statement's SQL.
     with db.engine.connect() as connection:
-        return DataVersion(*connection.execute(_DATA_VERSION_QUERY).one())
+        row = connection.execute(_DATA_VERSION_QUERY, {"now": now or now_utc()}).one()
+    return DataVersion(*row)
 
 
 class BoundedCache:

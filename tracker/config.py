@@ -65,6 +65,8 @@ class DefaultConfig:
     # Rendered feeds kept in each worker, bounded by number and by total size.
     FEEDS_CACHE_ENTRIES = 32
     FEEDS_CACHE_MAX_BYTES = 128 * 1024 * 1024
+    # gzip level (1 fastest … 9 smallest) of the copy kept beside each rendered feed.
+    FEEDS_GZIP_LEVEL = 6
 
     # PostgreSQL client programs for `backup create` and `backup restore` (a name looked up in
     # PATH, or a full path); their major version must not be older than the server's.

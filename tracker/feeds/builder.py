@@ -13,17 +13,21 @@ imports back into the same events; clients ignore X- properties they do not know
 from __future__ import annotations
 
 import functools
+from calendar import monthrange
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Optional
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from icalendar import (
     Calendar,
     Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
     vCalAddress,
     vCategory,
     vDate,
@@ -61,8 +65,11 @@ from tracker.models import DEFAULT_TIMEZONE, Headcount
 PRODID = "-//Activity Tracker//活动日历//ZH"
 REFRESH_INTERVAL = timedelta(hours=1)
 STATUS_VALUES = {"tentative": "TENTATIVE", "confirmed": "CONFIRMED", "cancelled": "CANCELLED"}
-VTIMEZONE_FIRST_DATE = date(1970, 1, 1)
-VTIMEZONE_LAST_DATE = date(2038, 1, 1)
+# VTIMEZONEs start here, and their yearly rules are checked against zoneinfo up to the end of
+# VTIMEZONE_LAST_YEAR (a zone whose changes follow no yearly rule is listed up to it).
+VTIMEZONE_FIRST_YEAR = 1970
+VTIMEZONE_LAST_YEAR = 2100
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 class FeedCalendar(Calendar):
@@ -81,32 +88,154 @@ class FeedCalendar(Calendar):
         return Contentline.from_parts(name, params, value, sorted=sorted)
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A change of a zone's offset or name: the local wall time it happens at (in the
+    offset being left, as RFC 5545 §3.6.5 counts onsets) and the states either side."""
+
+    onset: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    is_dst: bool
+
+    @property
+    def shape(self) -> tuple:
+        """What a yearly rule must repeat: month, weekday, wall time and both states."""
+        return (
+            self.onset.month,
+            self.onset.weekday(),
+            self.onset.time(),
+            self.offset_from,
+            self.offset_to,
+            self.name,
+            self.is_dst,
+        )
+
+
+def _state(zone: ZoneInfo, moment: datetime) -> tuple[timedelta, str, bool]:
+    local = moment.astimezone(zone)
+    return local.utcoffset(), local.tzname(), bool(local.dst())
+
+
+def zone_transitions(tzid: str) -> tuple[tuple[timedelta, str, bool], list[Transition]]:
+    """The zone's state on 1 January 1970 and its changes up to the end of 2100, from zoneinfo
+    (which follows the zone's rule beyond the last transition it lists)."""
+    zone = ZoneInfo(tzid)
+    moment = datetime(VTIMEZONE_FIRST_YEAR, 1, 1, tzinfo=UTC)
+    end = datetime(VTIMEZONE_LAST_YEAR + 1, 1, 1, tzinfo=UTC)
+    first = state = _state(zone, moment)
+    transitions = []
+    step = timedelta(days=1)
+    while moment < end:
+        following = moment + step
+        new_state = _state(zone, following)
+        if new_state != state:
+            low, high = moment, following  # bisect to the second of the change
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if _state(zone, middle) == state:
+                    low = middle
+                else:
+                    high = middle
+            high = high.replace(microsecond=0)
+            onset = (high + state[0]).replace(tzinfo=None)
+            transitions.append(Transition(onset, state[0], *new_state))
+            state = new_state
+        moment = following
+    return first, transitions
+
+
+def _week_rule(onsets: list[datetime]) -> Optional[int]:
+    """The BYDAY ordinal (1–4, or -1 for the last) that every onset's day satisfies."""
+    ordinals = {(onset.day - 1) // 7 + 1 for onset in onsets}
+    if len(ordinals) == 1 and ordinals != {5}:
+        return ordinals.pop()
+    if all(onset.day + 7 > monthrange(onset.year, onset.month)[1] for onset in onsets):
+        return -1
+    return None
+
+
+def yearly_rules(transitions: list[Transition]) -> tuple[list[Transition], list[tuple]]:
+    """Split the changes into those before the zone's current yearly pattern and the rules of
+    that pattern: (first transition, BYDAY ordinal) pairs that repeat every year to 2100."""
+    by_year: dict[int, list[Transition]] = {}
+    for transition in transitions:
+        by_year.setdefault(transition.onset.year, []).append(transition)
+    last = VTIMEZONE_LAST_YEAR
+    if not by_year.get(last):
+        return transitions, []
+    shapes = [transition.shape for transition in by_year[last]]
+    start = last
+    while [t.shape for t in by_year.get(start - 1, [])] == shapes:
+        start -= 1
+    for first_year in range(start, last):
+        years = [by_year[year] for year in range(first_year, last + 1)]
+        ordinals = [
+            _week_rule([year[index].onset for year in years]) for index in range(len(shapes))
+        ]
+        if None not in ordinals:
+            break
+    else:
+        return transitions, []
+    earlier = [t for t in transitions if t.onset.year < first_year]
+    return earlier, list(zip(by_year[first_year], ordinals, strict=True))
+
+
+def _observance(transition: Transition):
+    """A STANDARD or DAYLIGHT component whose first onset is this change."""
+    component = TimezoneDaylight() if transition.is_dst else TimezoneStandard()
+    component.add("DTSTART", transition.onset)
+    component.add("TZOFFSETFROM", transition.offset_from)
+    component.add("TZOFFSETTO", transition.offset_to)
+    component.add("TZNAME", transition.name)
+    return component
+
+
 @functools.lru_cache(maxsize=64)
 def vtimezone(tzid: str) -> Optional[Timezone]:
-    """The VTIMEZONE for an IANA zone, generated once from zoneinfo; None for UTC/unknown."""
+    """The VTIMEZONE for an IANA zone, generated once from zoneinfo; None for UTC/unknown.
+
+    Changes up to the start of the zone's present yearly pattern are listed as RDATEs; the
+    pattern itself is written as yearly RRULEs (checked against zoneinfo up to 2100), so
+    clients compute offsets for any year. A zone whose changes follow no such pattern is
+    listed change by change up to 2100.
+    """
     if tzid == "UTC":
         return None
     try:
-        timezone = Timezone.from_tzid(
-            tzid, first_date=VTIMEZONE_FIRST_DATE, last_date=VTIMEZONE_LAST_DATE
-        )
-    except ValueError:
+        (offset, name, is_dst), transitions = zone_transitions(tzid)
+    except (ValueError, ZoneInfoNotFoundError):
         return None
-    for observance in timezone.subcomponents:
-        # RFC 5545 3.6.5: an onset is the local time in the offset being left (a summer time
-        # that starts at 01:00 UTC in Berlin starts at 02:00). icalendar writes the wall time
-        # after the change instead, an hour late wherever the offset grows.
-        jump = observance["TZOFFSETTO"].td - observance["TZOFFSETFROM"].td
-        late = max(jump, timedelta(0))
-        observance["DTSTART"] = vDatetime(observance["DTSTART"].dt - late)
-        # One RDATE property per transition: ical.js (Thunderbird's parser) reads only the
-        # first value of a comma-separated RDATE list and would miss every later change.
-        dates = observance.pop("RDATE", None)
-        if dates is None:
-            continue
-        for value in dates if isinstance(dates, list) else [dates]:
-            for moment in value.dts:
-                observance.add("RDATE", moment.dt - late)
+    timezone = Timezone()
+    timezone.add("TZID", tzid)
+    timezone.add("X-LIC-LOCATION", tzid)
+    timezone.add_component(
+        _observance(Transition(datetime(VTIMEZONE_FIRST_YEAR, 1, 1), offset, offset, name, is_dst))
+    )
+    listed, rules = yearly_rules(transitions)
+    groups: dict[tuple, Timezone] = {}
+    for transition in listed:
+        key = transition.shape[3:]
+        component = groups.get(key)
+        if component is None:
+            component = groups[key] = _observance(transition)
+            timezone.add_component(component)
+        # One RDATE property per change, the first (DTSTART) too: ical.js (Thunderbird's
+        # parser) reads only the first value of a comma-separated RDATE list, and leaves out
+        # DTSTART when there are RDATEs.
+        component.add("RDATE", transition.onset)
+    for transition, ordinal in rules:
+        component = _observance(transition)
+        component.add(
+            "RRULE",
+            {
+                "FREQ": "YEARLY",
+                "BYMONTH": transition.onset.month,
+                "BYDAY": f"{ordinal}{WEEKDAYS[transition.onset.weekday()]}",
+            },
+        )
+        timezone.add_component(component)
     return timezone
 
 
@@ -218,7 +347,9 @@ def build_calendar(
 ) -> FeedCalendar:
     """A VCALENDAR with METHOD:PUBLISH, names, refresh hints, zones and one VEVENT per event.
 
-    `zones` adds VTIMEZONEs for events written separately (see tracker.feeds.writer).
+    `zones` adds VTIMEZONEs for events written separately (see tracker.feeds.writer). The
+    default zone (X-WR-TIMEZONE) is always defined, so a feed without events still holds a
+    component, as RFC 5545 §3.6 requires of every calendar.
     """
     calendar = FeedCalendar()
     calendar["PRODID"] = vText(PRODID)
@@ -231,7 +362,7 @@ def build_calendar(
     calendar["REFRESH-INTERVAL"] = vDuration(REFRESH_INTERVAL)
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH_INTERVAL)
-    zones = set(zones or ())
+    zones = set(zones or ()) | {DEFAULT_TIMEZONE}
     for event in events:
         calendar.add_component(build_vevent(event, context))
         zones.add(event.timezone)
@@ -281,7 +412,9 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
         properties.append(("CATEGORIES", context.category(event.category_name)))
     itinerary = " → ".join(stop.full_name for stop in event.stops)
     properties.append(("CLASS", context.classification(event.visibility)))
-    properties.append(("DESCRIPTION", vText(describe(event, context, itinerary))))
+    description = describe(event, context, itinerary)
+    if description:  # libical drops an empty DESCRIPTION: as a VALUE-PARSE-ERROR
+        properties.append(("DESCRIPTION", vText(description)))
     if event.stops:
         first = event.stops[0]
         if first.latitude is not None and first.longitude is not None:

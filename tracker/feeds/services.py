@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -28,11 +29,15 @@ from tracker.models import FeedToken, User
 
 @dataclass(frozen=True)
 class RenderedFeed:
-    """A feed's bytes with the validators they were rendered for."""
+    """A feed's bytes, plain and gzip-compressed, with the ETag they were rendered for.
+
+    Compressed once when rendered, so a poll that accepts gzip costs no more than one that
+    does not.
+    """
 
     etag: str
-    last_modified: Optional[datetime]
     body: bytes
+    gzipped: bytes
 
 
 def feed_cache() -> BoundedCache:
@@ -42,12 +47,13 @@ def feed_cache() -> BoundedCache:
         "feeds",
         max_entries=config["FEEDS_CACHE_ENTRIES"],
         max_size=config["FEEDS_CACHE_MAX_BYTES"],
-        size_of=lambda entry: len(entry.body),
+        size_of=lambda entry: len(entry.body) + len(entry.gzipped),
     )
 
 
 # Raise when the feed's shape changes, so caches and clients' ETags from before are dropped.
-FEED_FORMAT_VERSION = "3"
+FEED_FORMAT_VERSION = "4"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TOKEN_NAME_LENGTH = 100
 TOKEN_USE_RECORDED_EVERY = timedelta(hours=1)
 
@@ -103,7 +109,7 @@ def rendered_feed(
     name: Callable[[], str],
     cacheable: bool = True,
     audience: str = PUBLIC,
-) -> tuple[str, Optional[object], Callable[[], RenderedFeed]]:
+) -> tuple[str, Optional[datetime], Callable[[], RenderedFeed]]:
     """The feed's ETag and Last-Modified (one aggregate query) and a function giving its bytes.
 
     The bytes come from the cache when nothing changed since they were rendered; otherwise
@@ -111,12 +117,14 @@ def rendered_feed(
     the fields a feed for `audience` carries (tracker.events.fields).
     """
     base_url = public_base_url()
-    validator = data_version()
+    now = now_utc()
+    validator = data_version(now)
     fingerprint = "|".join((FEED_FORMAT_VERSION, repr(key), base_url, validator.key))
     etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-    last_modified = validator.last_modified
-    if last_modified is not None:
-        last_modified = last_modified.astimezone(UTC).replace(microsecond=0)
+    last_modified = http_last_modified(validator.changed_at, now)
+    # DTSTAMP is the data's time of change, not the time of rendering: the same data then
+    # gives the same bytes in every worker and after a restart, so the ETag can stay strong.
+    stamp = validator.changed_at or EPOCH
     cache_key = (key, base_url)
 
     def body() -> RenderedFeed:
@@ -125,14 +133,34 @@ def rendered_feed(
         if cached is not None:
             return cached
         with default_locale():
-            context = FeedContext(base_url, event_url=external_url("events.show_event", event_id=0))
+            context = FeedContext(
+                base_url, event_url=external_url("events.show_event", event_id=0), now=stamp
+            )
             feed = render_calendar(load_feed_events(statement(), audience), name(), context)
-        entry = RenderedFeed(etag, last_modified, feed)
+        level = current_app.config["FEEDS_GZIP_LEVEL"]
+        # mtime=0: the same bytes give the same compressed bytes, in every worker.
+        entry = RenderedFeed(etag, feed, gzip.compress(feed, compresslevel=level, mtime=0))
         if cacheable:
             cache.put(cache_key, etag, entry)
         return entry
 
     return etag, last_modified, body
+
+
+def http_last_modified(changed_at: Optional[datetime], now: datetime) -> Optional[datetime]:
+    """Last-Modified for data changed at `changed_at`, or None when no honest one exists.
+
+    The header counts whole seconds, so it is only given once the second of the last change
+    is over: a later change then falls in a later second, and If-Modified-Since can never
+    answer 304 to a body changed within the second the client's copy names (RFC 9110
+    §8.8.2.2). It is never later than the response's Date.
+    """
+    if changed_at is None:
+        return None
+    changed_at = changed_at.astimezone(UTC).replace(microsecond=0)
+    if changed_at >= now.astimezone(UTC).replace(microsecond=0):
+        return None
+    return changed_at
 
 
 def hash_token(token: str) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -33,6 +34,28 @@ from tracker.models import Event
 from tracker.web import content_disposition, safe_next_url
 
 CALENDAR_MIMETYPE = "text/calendar; charset=utf-8"
+GZIP_ETAG_SUFFIX = "-gzip"
+
+
+class SharedCacheSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without `Vary: Cookie` on responses marked public.
+
+    Flask adds `Vary: Cookie` whenever the session was read, and Flask-Login reads it after
+    every request, so every response would carry it and no shared cache could keep one copy
+    of a public feed for all its subscribers. A response marked `Cache-Control: public` is
+    the same whoever asks; it keeps the header only when it also sets a cookie.
+    """
+
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        if response.cache_control.public and "Set-Cookie" not in response.headers:
+            response.vary = [name for name in response.vary if name.lower() != "cookie"]
+
+
+@blueprint.record_once
+def _share_public_feeds(state) -> None:
+    """Install the session interface above on the app the feeds are registered on."""
+    state.app.session_interface = SharedCacheSessionInterface()
 
 
 def _feed_filters() -> EventFilters:
@@ -57,27 +80,42 @@ def _feed_response(
     cacheable: bool = True,
     audience: str = PUBLIC,
 ) -> Response:
-    """200 with the feed, or 304 when the client's copy is current (RFC 9110 §13.2.2)."""
+    """200 with the feed, or 304 when the client's copy is current (RFC 9110 §13.2.2).
+
+    The body is gzip-compressed when the client accepts it; the two encodings are two
+    representations, so each has its own ETag (RFC 9110 §8.8.3.3).
+    """
     etag, last_modified, body = rendered_feed(
         key, statement, name, cacheable=cacheable, audience=audience
     )
-    if _not_modified(etag, last_modified):
+    compressed = request.accept_encodings["gzip"] > 0
+    representation_etag = f"{etag}{GZIP_ETAG_SUFFIX}" if compressed else etag
+    if _not_modified((etag, f"{etag}{GZIP_ETAG_SUFFIX}"), last_modified):
         response = Response(status=304)
     else:
-        response = Response(body().body, content_type=CALENDAR_MIMETYPE)
+        entry = body()
+        response = Response(
+            entry.gzipped if compressed else entry.body, content_type=CALENDAR_MIMETYPE
+        )
+        if compressed:
+            response.content_encoding = "gzip"
         if filename:
             response.headers["Content-Disposition"] = content_disposition(filename, "event.ics")
-    response.set_etag(etag)
+    response.set_etag(representation_etag)
+    response.vary.add("Accept-Encoding")
     if last_modified is not None:
         response.last_modified = last_modified
     response.headers["Cache-Control"] = cache_control
     return response
 
 
-def _not_modified(etag: str, last_modified: Optional[datetime]) -> bool:
-    """If-None-Match decides when present; only without it does If-Modified-Since count."""
+def _not_modified(etags: tuple[str, ...], last_modified: Optional[datetime]) -> bool:
+    """If-None-Match decides when present; only without it does If-Modified-Since count.
+
+    Either encoding's ETag names the same data, so either makes the client's copy current.
+    """
     if request.headers.get("If-None-Match"):
-        return request.if_none_match.contains_weak(etag)
+        return any(request.if_none_match.contains_weak(etag) for etag in etags)
     since = request.if_modified_since
     return since is not None and last_modified is not None and last_modified <= since
 
