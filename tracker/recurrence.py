@@ -58,7 +58,7 @@ def stored_rule(text: str, zone: tzinfo, is_all_day: bool) -> str:
     if until is None:
         return rule_text(rule)
     if is_all_day:
-        value = until.astimezone(zone).date() if _is_aware(until) else _day(until)
+        value = _local_day(until, zone)
     elif not isinstance(until, datetime):
         value = end_of_series(until, zone)
     elif until.tzinfo is None:
@@ -89,9 +89,7 @@ def has_end(text: str) -> bool:
 def until_day(text: str, zone: tzinfo) -> Optional[date]:
     """The last day of the series in `zone`, when the rule has an UNTIL."""
     until = first(parse_rule(text), "UNTIL")
-    if until is None:
-        return None
-    return until.astimezone(zone).date() if _is_aware(until) else _day(until)
+    return None if until is None else _local_day(until, zone)
 
 
 def same_rule(one: Optional[str], other: Optional[str]) -> bool:
@@ -105,8 +103,11 @@ def _is_aware(value) -> bool:
     return isinstance(value, datetime) and value.tzinfo is not None
 
 
-def _day(value) -> date:
-    return value.date() if isinstance(value, datetime) else value
+def _local_day(until, zone: tzinfo) -> date:
+    """The day of an UNTIL value in `zone` (a floating time or a DATE as it stands)."""
+    if _is_aware(until):
+        return until.astimezone(zone).date()
+    return until.date() if isinstance(until, datetime) else until
 
 
 def describe_recurrence(text: str | None, zone: tzinfo = UTC) -> str:
@@ -192,7 +193,7 @@ def rule_problem(text: str, start: datetime, zone: tzinfo) -> Optional[str]:
     if structural:
         return structural
     local_start = start.astimezone(zone).replace(tzinfo=None)
-    horizon = _add_years(local_start, FIRST_OCCURRENCE_HORIZON_YEARS)
+    horizon = add_years(local_start, FIRST_OCCURRENCE_HORIZON_YEARS)
     first_start = next(iter(bounded_expansion(text, local_start, zone, horizon)), None)
     if first_start is None:
         return _(
@@ -241,19 +242,26 @@ def bounded_expansion(text: str, local_start: datetime, zone: tzinfo, local_unti
     shift *= _CALENDAR_CYCLE_YEARS
     if local_start.year + shift < 1:
         shift = 0
-    rule = rrulestr(until_in_zone(text, zone), dtstart=_add_years(local_start, shift))
-    until = rule._until
-    if until is not None:
-        rule = rule.replace(until=None if until >= local_until else _add_years(until, shift))
-    shifted_until = _add_years(local_until, shift)
+    local_rule = parse_rule(until_in_zone(text, zone))
+    until = first(local_rule, "UNTIL")  # naive local wall time, or a day
+    local_rule.pop("UNTIL", None)
+    if until is not None and not isinstance(until, datetime):
+        until = datetime.combine(until, time.min)  # as dateutil reads a DATE UNTIL
+    if until is not None and until < local_until:
+        local_rule["UNTIL"] = [add_years(until, shift)]
+    rule = rrulestr(rule_text(local_rule), dtstart=add_years(local_start, shift))
+    shifted_until = add_years(local_until, shift)
     for steps, moment in enumerate(rule):
         if moment > shifted_until or steps >= MAX_EXPANSION_STEPS:
             return
-        yield _add_years(moment, -shift)
+        yield add_years(moment, -shift)
 
 
-def _add_years(moment: datetime, years: int) -> datetime:
-    """The moment `years` later; 29 February becomes 28 February in a year without it."""
+def add_years(moment: datetime, years: int) -> datetime:
+    """The moment `years` later; 29 February becomes 28 February in a year without it, and a
+    moment past the year 9999 the last moment of that year."""
+    if moment.year + years > datetime.max.year:
+        return datetime(datetime.max.year, 12, 31, 23, 59, 59)
     try:
         return moment.replace(year=moment.year + years)
     except ValueError:

@@ -33,6 +33,7 @@ from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
 from tracker.recurrence import (
     MAX_EXPANSION_STEPS,
+    add_years,
     bounded_expansion,
     first,
     has_end,
@@ -295,7 +296,7 @@ class Event(Base):
             # COUNT ≤ MAX_COUNT periods of at most a year each (sparser rules are cut off
             # below, and then count as without an end).
             years = min(count * (first(parse_rule(rule), "INTERVAL") or 1) + 1, 9000)
-            local_until = _add_years_capped(local_start, years)
+            local_until = add_years(local_start, years)
         found = list(bounded_expansion(rule, local_start, zone, local_until))
         if not found:
             return self.ends_at
@@ -307,13 +308,6 @@ class Event(Base):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.title}>"
-
-
-def _add_years_capped(moment: datetime, years: int) -> datetime:
-    """The moment `years` later, or the last moment of the year 9999 if that is sooner."""
-    if moment.year + years > datetime.max.year:
-        return datetime(datetime.max.year, 12, 31, 23, 59, 59)
-    return moment.replace(year=moment.year + years, day=min(moment.day, 28))
 
 
 def last_local_day(local_start: datetime, local_end: datetime, is_all_day: bool) -> date:
