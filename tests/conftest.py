@@ -66,6 +66,8 @@ def app_settings(migrated_database):
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        # Jobs run inside the request that starts them; tests/test_jobs.py runs them in threads.
+        "JOBS_MODE": "inline",
     }
 
 

@@ -5,7 +5,9 @@ import re
 
 import pytest
 
+from tests.test_jobs import make_file  # noqa: F401  (registers the "test_file" job kind)
 from tracker.feeds.services import create_feed_token
+from tracker.jobs import start_job
 from tracker.models import Campaign, Category, Organization, Person
 
 # The five kinds of visitor, in the order of the matrix's columns.
@@ -24,6 +26,7 @@ PATH_ARGUMENTS = {
     "user_id": "coordinator_a",
     "token_id": "token",
     "token": "token_secret",
+    "job_id": "job",
 }
 
 
@@ -102,6 +105,10 @@ MATRIX = {
     "auth.list_users": {"GET": ADMINS},
     "auth.new_user": {"GET": ADMINS, "POST": ADMINS},
     "auth.edit_user": {"GET": ADMINS, "POST": ADMINS_SAVE},
+    # A job is seen by the one who started it and by admins; to others it does not exist.
+    "jobs.show_job": {"GET": answers(LOGIN, 200, 404, 404, 200)},
+    "jobs.job_status": {"GET": answers(LOGIN, 200, 404, 404, 200)},
+    "jobs.job_result": {"GET": answers(LOGIN, 200, 404, 404, 200)},
 }
 # Requests that end what the following ones need go last, in this order.
 LAST = ("feeds.revoke_token", "auth.logout")
@@ -127,6 +134,7 @@ def data_set(db, make_organization, make_person, make_event, make_user, make_loc
     make_event(title="乙的活动", hosts=[organization_b], notes="内部备注：乙")
     admin = make_user("admin", role="admin")
     token, secret = create_feed_token(admin, "手机")
+    job = start_job("test_file", title="甲的任务", owner_id=coordinator_a.id, payload=b"A")
     return {
         "organization_a": organization_a,
         "person_a": event_a.participations[0].person,
@@ -140,6 +148,7 @@ def data_set(db, make_organization, make_person, make_event, make_user, make_loc
         "admin": admin,
         "token": token,
         "token_secret": secret,
+        "job": job,
     }
 
 

@@ -16,6 +16,7 @@ from tracker.directory import blueprint as directory_blueprint
 from tracker.events import blueprint as events_blueprint
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.feeds import blueprint as feeds_blueprint
+from tracker.jobs import blueprint as jobs_blueprint
 from tracker.stats import blueprint as stats_blueprint
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         feeds_blueprint,
         stats_blueprint,
         auth_blueprint,
+        jobs_blueprint,
     ):
         app.register_blueprint(blueprint)
 

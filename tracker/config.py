@@ -73,6 +73,15 @@ class DefaultConfig:
     PG_DUMP_PATH = "pg_dump"
     PG_RESTORE_PATH = "pg_restore"
 
+    # Background jobs (big imports, yearly ledgers): "thread" runs them in a thread of the web
+    # process, "inline" inside the request that starts them (tests, the command line). Their
+    # progress records and results live in JOBS_FOLDER (default: instance/jobs) for
+    # JOBS_KEEP_HOURS; a job silent for JOBS_STALE_MINUTES is shown as interrupted.
+    JOBS_MODE = "thread"
+    JOBS_FOLDER = None
+    JOBS_KEEP_HOURS = 24
+    JOBS_STALE_MINUTES = 10
+
     # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
     SQLITE_CACHE_KIB = 65536
 
