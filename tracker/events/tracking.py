@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.db import now_utc
 from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
-from tracker.models import Event, EventOrganization, Participation, Stop
+from tracker.models import Event, EventOrganization, OccurrenceChange, Participation, Stop
 from tracker.models.events import refresh_organization_involvements
 from tracker.recurrence import stored_rule
 
@@ -46,6 +46,7 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
     changed: set[Event] = set()
     recount: set[Event] = set()
+    series_changed: set[Event] = set()
     for obj in new | dirty | deleted:
         if isinstance(obj, Event):
             if obj in deleted:
@@ -65,6 +66,17 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 recount.add(obj)
             if obj not in new and changes(watched):
                 changed.add(obj)
+        elif isinstance(obj, OccurrenceChange):
+            # A skipped, added or changed occurrence is seen by subscribers and can move the
+            # series' end.
+            if obj in dirty and not session.is_modified(obj):
+                continue
+            parent = obj.event or _former_parent(obj)
+            if parent is None or parent in deleted:
+                continue
+            series_changed.add(parent)
+            if parent not in new:
+                changed.add(parent)
         elif isinstance(obj, (Stop, EventOrganization, Participation)):
             if obj in dirty and not session.is_modified(obj):
                 continue
@@ -75,6 +87,9 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 recount.add(parent)
             if parent not in new:
                 changed.add(parent)
+    for series in series_changed:
+        if series.starts_at and series.recurrence_rule:
+            series.series_ends_at = series.compute_series_end()
     for counted_event in recount:
         counted_event.recount_figures(frozenset(deleted))
     # Kept on this flush (not the session), so a flush that fails leaves nothing behind.
@@ -82,6 +97,12 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
+
+
+def _former_parent(change: OccurrenceChange):
+    """The event a change was removed from (`event.occurrence_changes.remove(change)`)."""
+    removed_from = inspect(change).attrs.event.history.deleted
+    return removed_from[0] if removed_from else None
 
 
 @event.listens_for(Session, "after_flush")
