@@ -182,7 +182,8 @@ def add_occurrence(
 
 
 def replace_occurrence_changes(event: Event, rows: list[OccurrenceRow]) -> Optional[list]:
-    """Make the event's exceptions exactly `rows` (in the caller's transaction, no commit).
+    """Make the event's exceptions exactly `rows` (in the caller's transaction, no commit);
+    a row without a note keeps the note of the change it replaces.
 
     Returns [old text, new text] for the audit trail when anything changed, else None.
     """
@@ -190,6 +191,9 @@ def replace_occurrence_changes(event: Event, rows: list[OccurrenceRow]) -> Optio
         raise OccurrenceProblem(_too_many())
     wanted = {row.key: row for row in rows}
     current = {change.original_starts_at: change for change in event.occurrence_changes}
+    for key, row in wanted.items():
+        if key in current and row.note is None:
+            row.note = current[key].note  # files never carry the internal notes
     if wanted.keys() == current.keys() and all(wanted[key].same_as(current[key]) for key in wanted):
         return None
     before = describe_occurrence_changes(event)
