@@ -402,7 +402,9 @@ def test_google_export_lists_the_same_occurrences_in_icaljs_recurring_ical_event
         "“三会一课”支部党员大会（国庆顺延）",
     ) in expected
 
-    assert import_calendar(source).created == 2
+    imported = import_calendar(source)
+    assert imported.created == 2
+    assert not [warning for warning in imported.warnings if re.search("EXDATE|RECURRENCE", warning)]
     assert _held_by_tracker(db) == expected
     exported = client.get("/calendar.ics").data
     assert _held_by_icaljs(exported) == expected

@@ -322,6 +322,13 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
                 series[values.uid] = _series_source(component, values, zones)
             except _EventProblem as problem:
                 parsed.problems.append(Problem(line, where, str(problem)))
+        elif component.get("RDATE") is not None:
+            parsed.warnings.append(
+                _(
+                    "“%(title)s”没有重复规则（RRULE），其额外日期（RDATE）未导入。",
+                    title=values.title[:40],
+                )
+            )
     _read_overrides(overrides, series, lines, parsed)
     return parsed
 
@@ -644,13 +651,6 @@ def _read_rule(
                 title=title[:40],
                 rule=rule[:80],
                 problem=problem,
-            )
-        )
-    if component.get("EXDATE") is not None or component.get("RDATE") is not None:
-        warnings.append(
-            _(
-                "“%(title)s”的例外日期（EXDATE/RDATE）未导入，本系统不保存例外日期。",
-                title=title[:40],
             )
         )
     return rule
