@@ -413,3 +413,26 @@ def test_google_export_lists_the_same_occurrences_in_icaljs_recurring_ical_event
     again = import_calendar(exported)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert _held_by_tracker(db) == expected
+
+
+def test_exceptions_follow_the_series_when_its_time_of_day_changes(db, make_event, make_user):
+    admin = make_user("admin", role="admin")
+    meeting = make_meeting(make_event)
+    november = at_seven_pm(first_friday(YEAR, 11))
+    skip(meeting, november, admin)
+    december = at_seven_pm(first_friday(YEAR, 12))
+    change_occurrence(
+        meeting,
+        OccurrenceRow(december, "changed", december, december + timedelta(hours=2), title="年终"),
+        admin,
+    )
+    meeting.starts_at -= timedelta(minutes=30)  # now 18:30–21:00
+    db.session.commit()
+    earlier = timedelta(minutes=30)
+    assert [(c.kind, c.original_starts_at) for c in meeting.occurrence_changes] == [
+        ("skipped", november - earlier),
+        ("changed", december - earlier),
+    ]
+    assert month_days(YEAR, 11)[first_friday(YEAR, 11)] == []
+    [retitled] = month_days(YEAR, 12)[first_friday(YEAR, 12)]
+    assert retitled.title == "年终" and retitled.starts_at == december - earlier

@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Optional
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from tracker.audit import record_audit
 from tracker.events.fields import OCCURRENCE_CHANGES
 from tracker.events.services import _commit_or_conflict
+from tracker.extensions import db
 from tracker.i18n import default_locale
 from tracker.models import Event, OccurrenceChange, User
 from tracker.models.occurrences import ADDED, CHANGED, SKIPPED
@@ -262,7 +264,11 @@ def _save(event: Event, user: Optional[User], action: str, apply) -> None:
     apply()
     after = describe_occurrence_changes(event)
     record_audit(action, event, user=user, changes={OCCURRENCE_CHANGES: [before, after]})
-    _commit_or_conflict(event)
+    try:
+        _commit_or_conflict(event)
+    except IntegrityError as error:  # the same occurrence changed in another request meanwhile
+        db.session.rollback()
+        raise OccurrenceProblem(_("这一次刚被他人修改，请刷新页面后再操作。")) from error
 
 
 def describe_occurrence_changes(event: Event) -> Optional[str]:
@@ -295,3 +301,35 @@ def _describe(event: Event, change: OccurrenceChange) -> str:
     if details:
         text += "（" + "，".join(details) + "）"
     return text
+
+
+# --- keeping exceptions on their occurrences when the series' time changes ------------------
+
+
+def follow_series_time(event: Event, old_start: datetime) -> None:
+    """After the series' start time of day changed (19:00 → 18:30), move the skipped and
+    changed occurrences' keys by the same wall-clock difference, so they stay on the
+    occurrences they were made for; a changed one that kept its time moves along. Added dates
+    keep the times they were given. Called by the flush listener (tracker.events.tracking)."""
+    zone = event.zone
+    old_local = old_start.astimezone(zone)
+    new_local = event.starts_at.astimezone(zone)
+    difference = datetime.combine(old_local.date(), new_local.time()) - datetime.combine(
+        old_local.date(), old_local.time()
+    )
+    if not difference:
+        return
+    duration = event.ends_at - event.starts_at
+    taken = {change.original_starts_at for change in event.occurrence_changes}
+    for change in event.occurrence_changes:
+        if change.kind == ADDED:
+            continue
+        local = change.original_starts_at.astimezone(zone).replace(tzinfo=None) + difference
+        moved_key = local.replace(tzinfo=zone).astimezone(UTC)
+        if moved_key in taken:
+            continue
+        taken.discard(change.original_starts_at)
+        taken.add(moved_key)
+        if change.kind == CHANGED and change.starts_at == change.original_starts_at:
+            change.starts_at, change.ends_at = moved_key, moved_key + duration
+        change.original_starts_at = moved_key

@@ -13,6 +13,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from tracker.db import now_utc
+from tracker.events.exceptions import follow_series_time
 from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
 from tracker.models import Event, EventOrganization, OccurrenceChange, Participation, Stop
 from tracker.models.events import refresh_organization_involvements
@@ -57,6 +58,9 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 return any(attributes[name].history.has_changes() for name in names)
 
             if obj in new or changes(SERIES_COLUMNS):
+                moved_from = attributes["starts_at"].history.deleted
+                if obj not in new and moved_from and obj.occurrence_changes:
+                    follow_series_time(obj, moved_from[0])
                 if obj.recurrence_rule:
                     rule = stored_rule(obj.recurrence_rule, obj.zone, bool(obj.is_all_day))
                     if rule != obj.recurrence_rule:
