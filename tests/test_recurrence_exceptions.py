@@ -159,6 +159,20 @@ def test_skip_and_restore_a_date(app, client, db, make_event, make_user, sign_in
     assert actions[-2:] == ["skip_occurrence", "restore_occurrence"]
 
 
+def test_a_changed_occurrence_can_be_skipped(db, make_event, make_user):
+    admin = make_user("admin", role="admin")
+    meeting = make_meeting(make_event)
+    october = at_seven_pm(first_friday(YEAR, 10))
+    later = october + timedelta(days=7)
+    change_occurrence(
+        meeting, OccurrenceRow(october, "changed", later, later + timedelta(hours=2)), admin
+    )
+    skip(meeting, october, admin)
+    [skipped] = meeting.occurrence_changes
+    assert (skipped.kind, skipped.starts_at) == ("skipped", None)
+    assert month_days(YEAR, 10)[later.astimezone(SHANGHAI).date()] == []
+
+
 def test_a_date_the_series_does_not_have_cannot_be_skipped(
     client, db, make_event, make_user, sign_in, csrf_token
 ):

@@ -117,9 +117,12 @@ def skip_occurrence(event: Event, original: datetime, user: User) -> None:
         return
 
     def apply() -> None:
+        # A changed occurrence becomes a skipped one in place (a delete and an insert of the
+        # same key in one flush would trip the unique key: inserts run first).
         if change is not None:
-            event.occurrence_changes.remove(change)
-        _add_row(event, OccurrenceRow(original, SKIPPED))
+            _copy(OccurrenceRow(original, SKIPPED), change)
+        else:
+            _add_row(event, OccurrenceRow(original, SKIPPED))
 
     _save(event, user, "skip_occurrence", apply)
 
