@@ -184,6 +184,14 @@ def test_a_date_the_series_does_not_have_cannot_be_skipped(
     )
     assert response.status_code == 302
     assert "该日期不是此重复活动的一次" in client.get(response.headers["Location"]).text
+    for bad in ("99991231T235959Z", "00010101T000000Z", "2027-10-01", "x" * 5000):
+        response = post(
+            client, csrf_token, f"/events/{meeting.id}/occurrences/skip", occurrence=bad
+        )
+        assert response.status_code == 302
+        assert "未指定要修改的那一次活动" in client.get(response.headers["Location"]).text
+        page = client.get(f"/events/{meeting.id}/occurrences/change?occurrence={bad[:100]}")
+        assert page.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(OccurrenceChange)) == 0
 
 

@@ -28,6 +28,8 @@ from tracker.models.occurrences import ADDED, CHANGED, SKIPPED
 MAX_OCCURRENCE_CHANGES = 500
 LIMITS = {"title": 200, "location": 300, "note": 300}
 KEY_FORMAT = "%Y%m%dT%H%M%SZ"  # as ListedOccurrence.key writes it
+# The years the forms accept (tracker.forms); beyond them local times overflow.
+FIRST_KEY_YEAR, LAST_KEY_YEAR = 1900, 9998
 
 
 class OccurrenceProblem(ValueError):
@@ -80,9 +82,10 @@ def occurrence_key(moment: datetime) -> str:
 def parse_occurrence_key(text: Optional[str]) -> Optional[datetime]:
     """The original start a form names, or None for a missing or malformed value."""
     try:
-        return datetime.strptime((text or "").strip(), KEY_FORMAT).replace(tzinfo=UTC)
+        moment = datetime.strptime((text or "")[:40].strip(), KEY_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
+    return moment if FIRST_KEY_YEAR <= moment.year <= LAST_KEY_YEAR else None
 
 
 def is_rule_occurrence(event: Event, moment: datetime) -> bool:
