@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import recurring_ical_events
 from helpers import expand_with_icaljs, parse_feed
 from icalendar import Calendar
@@ -18,7 +19,7 @@ from tracker.cache import data_version
 from tracker.events.calendar import month_grid
 from tracker.events.exceptions import OccurrenceRow, add_occurrence, change_occurrence
 from tracker.events.exceptions import skip_occurrence as skip
-from tracker.feeds.importer import import_calendar
+from tracker.feeds.importer import ImportRefused, import_calendar
 from tracker.models import AuditEntry, Event, OccurrenceChange
 from tracker.stats.queries import gather_statistics, parse_stats_filters
 
@@ -458,3 +459,35 @@ def test_exceptions_follow_the_series_when_its_time_of_day_changes(db, make_even
     assert month_days(YEAR, 11)[first_friday(YEAR, 11)] == []
     [retitled] = month_days(YEAR, 12)[first_friday(YEAR, 12)]
     assert retitled.title == "年终" and retitled.starts_at == december - earlier
+
+
+def _series_file(extra_series_lines: str = "", extra_events: str = "") -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:weekly@example.com\r\nDTSTAMP:20270101T000000Z\r\nSUMMARY:每周例会\r\n"
+        "DTSTART;TZID=Asia/Shanghai:20270104T090000\r\n"
+        "DTEND;TZID=Asia/Shanghai:20270104T100000\r\nRRULE:FREQ=DAILY;COUNT=900\r\n"
+        f"{extra_series_lines}END:VEVENT\r\n{extra_events}END:VCALENDAR\r\n"
+    ).encode()
+
+
+def test_imported_exceptions_are_bounded_and_checked(db):
+    too_many = "".join(
+        f"EXDATE;TZID=Asia/Shanghai:{(date(2027, 1, 5) + timedelta(days=n)):%Y%m%d}T090000\r\n"
+        for n in range(501)
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_calendar(_series_file(too_many))
+    assert "最多 500 处" in str(refused.value) and "每周例会" in str(refused.value)
+
+    backwards = (
+        "BEGIN:VEVENT\r\nUID:weekly@example.com\r\nDTSTAMP:20270101T000000Z\r\n"
+        "RECURRENCE-ID;TZID=Asia/Shanghai:20270105T090000\r\n"
+        "DTSTART;TZID=Asia/Shanghai:20270105T110000\r\n"
+        "DTEND;TZID=Asia/Shanghai:20270105T100000\r\nSUMMARY:每周例会\r\nEND:VEVENT\r\n"
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_calendar(_series_file(extra_events=backwards))
+    assert "结束时间早于开始时间" in str(refused.value)
+    assert "weekly@example.com" in str(refused.value)
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0

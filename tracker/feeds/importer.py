@@ -320,6 +320,7 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
         if values.recurrence_rule:
             try:
                 series[values.uid] = _series_source(component, values, zones)
+                series[values.uid].line, series[values.uid].where = line, where
             except _EventProblem as problem:
                 parsed.problems.append(Problem(line, where, str(problem)))
         elif component.get("RDATE") is not None:
@@ -368,16 +369,22 @@ def _read_overrides(overrides: list, series: dict, lines: list[int], parsed: Par
             continue
         try:
             override = series_exceptions.read_override(component, uid, source.read_moment)
-        except _EventProblem as problem:
+        except (_EventProblem, series_exceptions.OverrideProblem) as problem:
             line = lines[number - 1] if number <= len(lines) else 0
             where = _("第 %(n)s 个活动", n=number) + f"（RECURRENCE-ID，UID“{uid[:80]}”）"
             parsed.problems.append(Problem(line, where, str(problem)))
             continue
         by_uid.setdefault(uid, []).append(override)
     for uid, source in series.items():
-        parsed.exceptions[uid] = series_exceptions.apply_overrides(
+        rows = series_exceptions.apply_overrides(
             source.rows, by_uid.get(uid, []), source.title, source.location, source.duration
         )
+        try:
+            series_exceptions.check_rows(rows)
+        except series_exceptions.OverrideProblem as problem:
+            parsed.problems.append(Problem(source.line, source.where, str(problem)))
+            continue
+        parsed.exceptions[uid] = rows
     parsed.warnings.extend(
         series_exceptions.orphan_warning(uid, count) for uid, count in orphans.items()
     )

@@ -36,7 +36,12 @@ from flask_babel import gettext as _
 from icalendar import vDate, vDatetime, vText
 
 from tracker.audit import record_audit
-from tracker.events.exceptions import OccurrenceRow, replace_occurrence_changes
+from tracker.events.exceptions import (
+    LIMITS,
+    MAX_OCCURRENCE_CHANGES,
+    OccurrenceRow,
+    replace_occurrence_changes,
+)
 from tracker.events.fields import OCCURRENCE_CHANGES
 from tracker.models import DEFAULT_TIMEZONE
 from tracker.models.occurrences import ADDED, CHANGED, SKIPPED
@@ -136,6 +141,10 @@ def _override(event, change, tzid: str, kept: list) -> list[tuple[str, Any]]:
 # --- reading -------------------------------------------------------------------------------
 
 
+class OverrideProblem(ValueError):
+    """Why a series' exceptions in a file cannot be imported, as a Chinese sentence."""
+
+
 @dataclass
 class Override:
     """A VEVENT with a RECURRENCE-ID: one occurrence of a series, changed or cancelled."""
@@ -180,16 +189,34 @@ def read_override(component, uid: str, read_moment) -> Override:
         ends_at = starts_at + component.get("DURATION").dt
     else:
         ends_at = None
+    if ends_at is not None and ends_at < starts_at:
+        raise OverrideProblem(_("单次修改的结束时间早于开始时间。"))
+    title = str(component.get("SUMMARY", "") or "").strip() or None
+    if title and len(title) > LIMITS["title"]:
+        raise OverrideProblem(_("单次修改的标题太长（最多 %(n)s 个字符）。", n=LIMITS["title"]))
+    location = str(component.get("LOCATION", "") or "").strip() or None
     status = str(component.get("STATUS", "") or "").upper()
     return Override(
         uid=uid,
         original_starts_at=original,
         starts_at=starts_at,
         ends_at=ends_at,
-        title=str(component.get("SUMMARY", "") or "").strip() or None,
-        location=str(component.get("LOCATION", "") or "").strip() or None,
+        title=title,
+        location=location[: LIMITS["location"]] if location else None,
         is_cancelled=status == "CANCELLED",
     )
+
+
+def check_rows(rows: list[OccurrenceRow]) -> None:
+    """Refuse more exceptions than a series keeps."""
+    if len(rows) > MAX_OCCURRENCE_CHANGES:
+        raise OverrideProblem(
+            _(
+                "例外日期和单次修改共 %(n)s 处，一个重复活动最多 %(max)s 处。",
+                n=len(rows),
+                max=MAX_OCCURRENCE_CHANGES,
+            )
+        )
 
 
 def apply_overrides(
@@ -244,6 +271,9 @@ class SeriesSource:
     location: Optional[str]
     duration: timedelta
     read_moment: Any  # prop -> aware UTC datetime, in the series' zones
+    # Where the series stands in the file, for messages.
+    line: int = 0
+    where: str = ""
 
 
 def series_source(component, values, read_moment, read_value) -> SeriesSource:
