@@ -2,7 +2,8 @@
 subscriber would see a change, the end of a series, and the kept figures and organisation
 involvements the statistics read.
 
-Children (stops, organisations, participations) count as part of their event. Whichever code
+Children (stops, organisations, participations, and a series' skipped, added and changed
+occurrences) count as part of their event. Whichever code
 writes an event through the ORM gets this; rows written through Core need
 `tracker.models.events.recount_all_event_figures` afterwards.
 """

@@ -7,7 +7,8 @@ batch (one flush, one transaction) that is rolled back on any error. A file expo
 tracker carries X-TRACKER-* properties (tracker.feeds.properties) and imports back into the
 same events, organisations, stops, teams, category and campaign; a file from another calendar
 gives its title, times, time zone, recurrence, status, location, category and description,
-and an update from it leaves the event's other fields as they are.
+and an update from it leaves the event's other fields as they are. A series' skipped, added
+and changed occurrences (EXDATE, RDATE, RECURRENCE-ID) come from either (tracker.feeds.overrides).
 """
 
 from __future__ import annotations
