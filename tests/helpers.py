@@ -93,3 +93,27 @@ def comparable(calendar: Calendar, ignore=("DTSTAMP",)) -> dict:
         ]
         result[str(event["UID"])] = sorted(lines)
     return result
+
+
+EXPAND_SCRIPT = ROOT / "tests" / "js" / "expand_ics.mjs"
+
+
+def expand_with_icaljs(body: bytes, start, end) -> list[dict]:
+    """Occurrences between two aware datetimes as ical.js expands them, overrides applied:
+    dicts of uid, start (seconds since 1970), summary, status."""
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "ical.js").is_dir():
+        message = "ical.js is not installed: run `npm install` (make test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    completed = subprocess.run(  # noqa: S603
+        [node, str(EXPAND_SCRIPT), str(int(start.timestamp())), str(int(end.timestamp()))],
+        input=body,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()
+    return json.loads(completed.stdout)

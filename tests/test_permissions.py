@@ -58,6 +58,11 @@ MATRIX = {
     "events.edit_event": {"GET": OWNERS, "POST": answers(LOGIN, 422, 403, 403, 422)},
     "events.cancel_event": {"POST": OWNERS},
     "events.delete_event": {"POST": OWNERS},
+    # A's event is no series: its editors are sent back to it with a message.
+    "events.skip_occurrence_view": {"POST": OWNERS_SAVE},
+    "events.restore_occurrence_view": {"POST": OWNERS_SAVE},
+    "events.change_occurrence_view": {"GET": OWNERS_SAVE, "POST": OWNERS_SAVE},
+    "events.add_occurrence_view": {"GET": OWNERS_SAVE, "POST": OWNERS_SAVE},
     "feeds.calendar": {"GET": EVERYONE},
     "feeds.event_ics": {"GET": EVERYONE},
     "feeds.subscribe": {"GET": EVERYONE},

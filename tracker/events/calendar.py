@@ -5,14 +5,16 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
-from tracker.models import DEFAULT_TIMEZONE, Event
+from tracker.models import DEFAULT_TIMEZONE, Event, OccurrenceChange
 from tracker.models.events import last_local_day
+from tracker.models.occurrences import SKIPPED
 
 DISPLAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
@@ -24,6 +26,17 @@ class Occurrence:
     event: Event
     starts_at: datetime
     ends_at: datetime
+    # The series' change of this one occurrence (moved, retitled, cancelled…), if any.
+    change: Optional[OccurrenceChange] = None
+
+    @property
+    def is_cancelled(self) -> bool:
+        """The event is cancelled, or only this occurrence of it."""
+        return self.event.is_cancelled or (self.change is not None and self.change.is_cancelled)
+
+    @property
+    def title(self) -> str:
+        return (self.change.title if self.change is not None else None) or self.event.title
 
     @property
     def local_days(self) -> list[date]:
@@ -65,16 +78,17 @@ class MonthGrid:
 def occurrences_between(
     window_start: datetime, window_end: datetime, include_internal: bool = False
 ) -> list[Occurrence]:
-    """All occurrences overlapping the window, recurring events expanded, in start order; at
-    most RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow."""
+    """All occurrences overlapping the window, recurring events expanded with their
+    exceptions (cancelled occurrences kept, marked), in start order; at most
+    RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow."""
     statement = with_list_details(
         visible_events(include_internal).where(overlapping(window_start, window_end))
     )
     found = []
     room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(statement):
-        pairs = event.occurrences_between(window_start, window_end, limit=room - len(found))
-        found.extend(Occurrence(event, start, end) for start, end in pairs)
+        slots = event.occurrence_slots(window_start, window_end, limit=room - len(found))
+        found.extend(Occurrence(event, slot.starts_at, slot.ends_at, slot.change) for slot in slots)
         if len(found) >= room:
             break
     found.sort(key=lambda occurrence: (occurrence.starts_at, occurrence.event.id))
@@ -125,10 +139,13 @@ def upcoming_occurrences(
     room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(recurring):
         # Occurrences that began before now and still run are expanded but not listed.
-        pairs = event.occurrences_between(now, horizon, limit=min(limit + 1, room))
-        upcoming = [pair for pair in pairs if pair[0] >= now]
-        found.extend(Occurrence(event, start, end) for start, end in upcoming[:limit])
-        room -= len(pairs)
+        slots = event.occurrence_slots(now, horizon, limit=min(limit + 1, room))
+        upcoming = [slot for slot in slots if slot.starts_at >= now]
+        found.extend(
+            Occurrence(event, slot.starts_at, slot.ends_at, slot.change)
+            for slot in upcoming[:limit]
+        )
+        room -= len(slots)
         if room <= 0:
             break
     found.sort(key=lambda occurrence: occurrence.starts_at)
@@ -156,3 +173,52 @@ def parse_month(value: str | None, today: date | None = None) -> tuple[int, int]
     if not (1900 <= year <= 9998 and 1 <= month <= 12):
         raise ValueError(value)
     return year, month
+
+
+# --- a series' own occurrences, on its event page ----------------------------------------
+
+# How many coming occurrences the event page lists.
+LISTED_OCCURRENCES = 12
+# How far ahead the event page looks for them.
+LISTED_HORIZON = timedelta(days=3 * 366)
+
+
+@dataclass
+class ListedOccurrence:
+    """A line of the event page's occurrences list."""
+
+    original_starts_at: datetime
+    starts_at: datetime
+    ends_at: Optional[datetime]
+    change: Optional[OccurrenceChange]
+
+    @property
+    def is_skipped(self) -> bool:
+        return self.change is not None and self.change.kind == SKIPPED
+
+    @property
+    def key(self) -> str:
+        """The occurrence as the forms name it (its original start in UTC)."""
+        return self.original_starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def listed_occurrences(event: Event, now: Optional[datetime] = None) -> list[ListedOccurrence]:
+    """The series' coming occurrences with their changes, skipped dates among them (so they
+    can be brought back): at most LISTED_OCCURRENCES, from now on."""
+    if not event.is_recurring:
+        return []
+    now = now or datetime.now(UTC)
+    slots = event.occurrence_slots(now, now + LISTED_HORIZON, limit=LISTED_OCCURRENCES)
+    listed = [
+        ListedOccurrence(slot.original_starts_at, slot.starts_at, slot.ends_at, slot.change)
+        for slot in slots
+        if slot.starts_at >= now
+    ]
+    last = listed[-1].starts_at if len(listed) >= LISTED_OCCURRENCES else now + LISTED_HORIZON
+    listed += [
+        ListedOccurrence(change.original_starts_at, change.original_starts_at, None, change)
+        for change in event.occurrence_changes
+        if change.kind == SKIPPED and now <= change.original_starts_at <= last
+    ]
+    listed.sort(key=lambda line: line.starts_at)
+    return listed[:LISTED_OCCURRENCES]

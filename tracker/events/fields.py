@@ -110,6 +110,10 @@ SUBSCRIBER_VISIBLE_COLUMNS = tuple(
 # Labels for the history and the conflict page, in form order. Entries recorded before a
 # field was renamed keep their old key; they are shown under the new label.
 FIELD_LABELS = {field.name: field.label for field in EVENT_FIELDS if field.audited}
+# Exceptions of a series (tracker.events.exceptions) are rows of their own, not a field of the
+# event form; the history shows their changes under this name.
+OCCURRENCE_CHANGES = "occurrence_changes"
+FIELD_LABELS[OCCURRENCE_CHANGES] = _l("单次变更")
 RENAMED_FIELDS = {
     "headcount": "reported_headcount",
     "headcount_is_approximate": "reported_headcount_is_approximate",

@@ -281,6 +281,7 @@ def with_list_details(statement: Select) -> Select:
         selectinload(Event.campaign),
         selectinload(Event.stops).selectinload(Stop.location),
         selectinload(Event.organization_links).selectinload(EventOrganization.organization),
+        selectinload(Event.occurrence_changes),
     )
 
 

@@ -482,6 +482,10 @@ ACTION_LABELS = {
     "cancel": _l("取消"),
     "delete": _l("删除"),
     "import": _l("导入"),
+    "skip_occurrence": _l("跳过一次"),
+    "restore_occurrence": _l("恢复一次"),
+    "change_occurrence": _l("修改一次"),
+    "add_occurrence": _l("添加一次"),
 }
 LONG_TEXT = 120
 

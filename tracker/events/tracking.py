@@ -2,7 +2,8 @@
 subscriber would see a change, the end of a series, and the kept figures and organisation
 involvements the statistics read.
 
-Children (stops, organisations, participations) count as part of their event. Whichever code
+Children (stops, organisations, participations, and a series' skipped, added and changed
+occurrences) count as part of their event. Whichever code
 writes an event through the ORM gets this; rows written through Core need
 `tracker.models.events.recount_all_event_figures` afterwards.
 """
@@ -13,8 +14,9 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from tracker.db import now_utc
+from tracker.events.exceptions import follow_series_time
 from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
-from tracker.models import Event, EventOrganization, Participation, Stop
+from tracker.models import Event, EventOrganization, OccurrenceChange, Participation, Stop
 from tracker.models.events import refresh_organization_involvements
 from tracker.recurrence import stored_rule
 
@@ -46,6 +48,7 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
     changed: set[Event] = set()
     recount: set[Event] = set()
+    series_changed: set[Event] = set()
     for obj in new | dirty | deleted:
         if isinstance(obj, Event):
             if obj in deleted:
@@ -56,6 +59,9 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 return any(attributes[name].history.has_changes() for name in names)
 
             if obj in new or changes(SERIES_COLUMNS):
+                moved_from = attributes["starts_at"].history.deleted
+                if obj not in new and moved_from and obj.occurrence_changes:
+                    follow_series_time(obj, moved_from[0])
                 if obj.recurrence_rule:
                     rule = stored_rule(obj.recurrence_rule, obj.zone, bool(obj.is_all_day))
                     if rule != obj.recurrence_rule:
@@ -65,6 +71,17 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 recount.add(obj)
             if obj not in new and changes(watched):
                 changed.add(obj)
+        elif isinstance(obj, OccurrenceChange):
+            # A skipped, added or changed occurrence is seen by subscribers and can move the
+            # series' end.
+            if obj in dirty and not session.is_modified(obj):
+                continue
+            parent = obj.event or _former_parent(obj)
+            if parent is None or parent in deleted:
+                continue
+            series_changed.add(parent)
+            if parent not in new:
+                changed.add(parent)
         elif isinstance(obj, (Stop, EventOrganization, Participation)):
             if obj in dirty and not session.is_modified(obj):
                 continue
@@ -75,6 +92,9 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 recount.add(parent)
             if parent not in new:
                 changed.add(parent)
+    for series in series_changed:
+        if series.starts_at and series.recurrence_rule:
+            series.series_ends_at = series.compute_series_end()
     for counted_event in recount:
         counted_event.recount_figures(frozenset(deleted))
     # Kept on this flush (not the session), so a flush that fails leaves nothing behind.
@@ -82,6 +102,12 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
+
+
+def _former_parent(change: OccurrenceChange):
+    """The event a change was removed from (`event.occurrence_changes.remove(change)`)."""
+    removed_from = inspect(change).attrs.event.history.deleted
+    return removed_from[0] if removed_from else None
 
 
 @event.listens_for(Session, "after_flush")

@@ -8,7 +8,13 @@ from sqlalchemy import select
 from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal, can_see_internal_notes
 from tracker.events import blueprint, services
-from tracker.events.calendar import month_grid, parse_month, recent_events, upcoming_occurrences
+from tracker.events.calendar import (
+    listed_occurrences,
+    month_grid,
+    parse_month,
+    recent_events,
+    upcoming_occurrences,
+)
 from tracker.events.fields import CLOSING_SECTIONS
 from tracker.events.forms import (
     COMMON_TIMEZONES,
@@ -98,6 +104,7 @@ def show_event(event_id: int):
     return render_template(
         "events/show.html",
         event=event,
+        occurrences=listed_occurrences(event),
         show_people=current_user.is_authenticated,
         can_edit=can_edit_event(current_user, event),
         history=history,

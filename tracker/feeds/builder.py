@@ -42,6 +42,7 @@ from icalendar import (
 from icalendar import Event as VEvent
 from icalendar.parser import Contentline
 
+from tracker.feeds.overrides import exception_properties, override_property_lists
 from tracker.feeds.properties import (
     CAMPAIGN_PARAMS,
     CATEGORY_PARAMS,
@@ -365,6 +366,8 @@ def build_calendar(
     zones = set(zones or ()) | {DEFAULT_TIMEZONE}
     for event in events:
         calendar.add_component(build_vevent(event, context))
+        for properties in override_property_lists(event, vevent_properties(event, context)):
+            calendar.add_component(_component(properties))
         zones.add(event.timezone)
     for index, tzid in enumerate(sorted({zone or DEFAULT_TIMEZONE for zone in zones})):
         component = vtimezone(tzid)
@@ -375,8 +378,12 @@ def build_calendar(
 
 def build_vevent(event: FeedEvent, context: FeedContext) -> VEvent:
     """One event as an icalendar VEVENT component."""
+    return _component(vevent_properties(event, context))
+
+
+def _component(properties: list[tuple[str, object]]) -> VEvent:
     component = VEvent()
-    for name, value in vevent_properties(event, context):
+    for name, value in properties:
         if name in component:
             existing = component[name]
             component[name] = (existing if isinstance(existing, list) else [existing]) + [value]
@@ -408,6 +415,7 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
     ]
     if event.recurrence_rule:
         properties.append(("RRULE", context.rule(event.recurrence_rule)))
+        properties.extend(exception_properties(event))  # EXDATE, RDATE (tracker.feeds.overrides)
     if event.category_name:
         properties.append(("CATEGORIES", context.category(event.category_name)))
     itinerary = " → ".join(stop.full_name for stop in event.stops)

@@ -7,7 +7,8 @@ batch (one flush, one transaction) that is rolled back on any error. A file expo
 tracker carries X-TRACKER-* properties (tracker.feeds.properties) and imports back into the
 same events, organisations, stops, teams, category and campaign; a file from another calendar
 gives its title, times, time zone, recurrence, status, location, category and description,
-and an update from it leaves the event's other fields as they are.
+and an update from it leaves the event's other fields as they are. A series' skipped, added
+and changed occurrences (EXDATE, RDATE, RECURRENCE-ID) come from either (tracker.feeds.overrides).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tracker.events.forms import MAX_HEADCOUNT
 from tracker.events.queries import with_list_details
 from tracker.events.services import EventBatch
 from tracker.extensions import db
+from tracker.feeds import overrides as series_exceptions
 from tracker.feeds.builder import PRODID
 from tracker.feeds.properties import (
     CAMPAIGN_PARAMS,
@@ -154,6 +156,8 @@ class ParsedCalendar:
     events: list[EventInput] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Each series' skipped, added and changed occurrences, by UID (tracker.feeds.overrides).
+    exceptions: dict[str, list] = field(default_factory=dict)
 
 
 def max_import_bytes() -> int:
@@ -186,10 +190,12 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
             existing = _existing_events([values.uid for values in parsed.events])
         _check_permissions(existing.values(), user)
         batch = EventBatch(user, _("从 iCalendar 文件导入"), claim_new_entries=False)
+        exception_audits = []
         for values in parsed.events:
             event = existing.get(values.uid)
             if event is None:
-                batch.create(values, action="import")
+                event = batch.create(values, action="import")
+                series_exceptions.import_rows(event, parsed.exceptions.get(values.uid))
                 result.created += 1
             elif values.sequence < (event.sequence or 0):
                 result.unchanged += 1
@@ -203,9 +209,19 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
                 )
             elif batch.update(event, values, action="import"):
                 result.updated += 1
+                exception_audits.append(
+                    series_exceptions.import_rows(event, parsed.exceptions.get(values.uid))
+                )
             else:
-                result.unchanged += 1
-        batch.commit()
+                change = series_exceptions.import_rows(event, parsed.exceptions.get(values.uid))
+                exception_audits.append(change)
+                if change is None:
+                    result.unchanged += 1
+                else:
+                    result.updated += 1
+        batch.flush()
+        series_exceptions.record_import_audits(exception_audits, user)
+        db.session.commit()
     except ImportRefused:
         db.session.rollback()
         raise
@@ -281,10 +297,11 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
         )
     lines = _vevent_lines(text)
     seen: set[str] = set()
-    skipped_overrides = 0
+    series: dict[str, series_exceptions.SeriesSource] = {}
+    overrides = []  # read once every series is (an override may come first)
     for number, component in enumerate(components, start=1):
         if component.get("RECURRENCE-ID") is not None:
-            skipped_overrides += 1
+            overrides.append((number, component))
             continue
         summary = str(component.get("SUMMARY", "") or "")[:40]
         where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
@@ -301,14 +318,77 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
             continue
         seen.add(values.uid)
         parsed.events.append(values)
-    if skipped_overrides:
-        parsed.warnings.append(
-            _(
-                "已忽略 %(n)s 个重复活动的单次修改（RECURRENCE-ID），本系统不保存单次修改。",
-                n=skipped_overrides,
+        if values.recurrence_rule:
+            try:
+                series[values.uid] = _series_source(component, values, zones)
+                series[values.uid].line, series[values.uid].where = line, where
+            except _EventProblem as problem:
+                parsed.problems.append(Problem(line, where, str(problem)))
+        elif component.get("RDATE") is not None:
+            parsed.warnings.append(
+                _(
+                    "“%(title)s”没有重复规则（RRULE），其额外日期（RDATE）未导入。",
+                    title=values.title[:40],
+                )
             )
-        )
+    _read_overrides(overrides, series, lines, parsed)
     return parsed
+
+
+def _series_source(component, values: EventInput, zones: ZoneResolver):
+    """The series' EXDATEs and RDATEs, read in the zones of its DTSTART."""
+    zone = _zone(values.timezone)
+
+    def read_moment(prop) -> datetime:
+        if isinstance(prop.dt, datetime):
+            return _moment(prop, zones)
+        return _to_utc(prop.dt, zone)
+
+    def read_value(value, params) -> datetime:
+        if not isinstance(value, datetime):
+            return _to_utc(value, zone)
+        tzid = params.get("TZID")
+        if tzid:
+            return _to_utc(value.replace(tzinfo=None), _zone(_resolve(str(tzid), value, zones)))
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return _to_utc(value, _zone(zones.preferred_zone))
+
+    return series_exceptions.series_source(component, values, read_moment, read_value)
+
+
+def _read_overrides(overrides: list, series: dict, lines: list[int], parsed: ParsedCalendar):
+    """Attach each override (a VEVENT with RECURRENCE-ID) to its series; overrides of a series
+    the file does not hold are left out with a warning (tracker.feeds.overrides)."""
+    by_uid: dict[str, list] = {}
+    orphans: dict[str, int] = {}
+    for number, component in overrides:
+        uid = _text(component.get("UID"))
+        source = series.get(uid)
+        if source is None:
+            orphans[uid] = orphans.get(uid, 0) + 1
+            continue
+        try:
+            override = series_exceptions.read_override(component, uid, source.read_moment)
+        except (_EventProblem, series_exceptions.OverrideProblem) as problem:
+            line = lines[number - 1] if number <= len(lines) else 0
+            where = _("第 %(n)s 个活动", n=number) + f"（RECURRENCE-ID，UID“{uid[:80]}”）"
+            parsed.problems.append(Problem(line, where, str(problem)))
+            continue
+        by_uid.setdefault(uid, []).append(override)
+    for uid, source in series.items():
+        rows = series_exceptions.apply_overrides(
+            source.rows, by_uid.get(uid, []), source.title, source.location, source.duration
+        )
+        try:
+            series_exceptions.check_rows(rows)
+        except series_exceptions.OverrideProblem as problem:
+            parsed.problems.append(Problem(source.line, source.where, str(problem)))
+            continue
+        parsed.exceptions[uid] = rows
+    parsed.warnings.extend(
+        series_exceptions.orphan_warning(uid, count) for uid, count in orphans.items()
+    )
 
 
 def _vevent_lines(text: str) -> list[int]:
@@ -579,13 +659,6 @@ def _read_rule(
                 title=title[:40],
                 rule=rule[:80],
                 problem=problem,
-            )
-        )
-    if component.get("EXDATE") is not None or component.get("RDATE") is not None:
-        warnings.append(
-            _(
-                "“%(title)s”的例外日期（EXDATE/RDATE）未导入，本系统不保存例外日期。",
-                title=title[:40],
             )
         )
     return rule

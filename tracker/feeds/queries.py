@@ -24,6 +24,7 @@ from tracker.models import (
     EventOrganization,
     Headcount,
     Location,
+    OccurrenceChange,
     Organization,
     Participation,
     Stop,
@@ -82,6 +83,20 @@ class FeedTeam:
     rank: Optional[int]
 
 
+@dataclass
+class FeedOccurrenceChange:
+    """A skipped, added or changed occurrence of a series, as feeds write it (never its
+    internal note)."""
+
+    original_starts_at: datetime
+    kind: str
+    starts_at: Optional[datetime]
+    ends_at: Optional[datetime]
+    title: Optional[str]
+    location: Optional[str]
+    is_cancelled: bool
+
+
 # Columns every feed reads besides the declared fields it carries.
 _BOOKKEEPING_COLUMNS = (
     Event.id,
@@ -116,6 +131,7 @@ class FeedEvent:
         self.stops: list[FeedStop] = []
         self.organizations: list[FeedOrganization] = []
         self.teams: list[FeedTeam] = []
+        self.occurrence_changes: list[FeedOccurrenceChange] = []
 
     @property
     def shown_headcount(self) -> Optional[Headcount]:
@@ -146,7 +162,8 @@ def _where(statement: Select):
 
 
 def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEvent]:
-    """The feed's events with their stops, organisations and teams, in four queries."""
+    """The feed's events with their stops, organisations, teams and the exceptions of the
+    series among them, in five queries."""
     where = _where(statement)
     rows = db.session.execute(
         select(*feed_columns(audience))
@@ -212,4 +229,20 @@ def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEven
         .order_by(Participation.event_id, Participation.position, Participation.id)
     ):
         events[event_id].teams.append(FeedTeam(*team))
+
+    for event_id, *change in db.session.execute(
+        select(
+            OccurrenceChange.event_id,
+            OccurrenceChange.original_starts_at,
+            OccurrenceChange.kind,
+            OccurrenceChange.starts_at,
+            OccurrenceChange.ends_at,
+            OccurrenceChange.title,
+            OccurrenceChange.location,
+            OccurrenceChange.is_cancelled,
+        )
+        .where(OccurrenceChange.event_id.in_(event_ids))
+        .order_by(OccurrenceChange.event_id, OccurrenceChange.original_starts_at)
+    ):
+        events[event_id].occurrence_changes.append(FeedOccurrenceChange(*change))
     return list(events.values())

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tracker.feeds.builder import FeedContext, build_calendar, vevent_properties
+from tracker.feeds.overrides import override_property_lists
 from tracker.feeds.queries import FeedEvent
 
 FOLD_LIMIT = 75  # octets per physical line, excluding CRLF (RFC 5545 §3.1)
@@ -32,15 +33,18 @@ def render_calendar(
     encoded: dict[int, bytes] = {}
     lines: list[bytes] = [head[: -len(END_CALENDAR)]]
     for event in events:
-        lines.append(b"BEGIN:VEVENT\r\n")
-        for name_, value in vevent_properties(event, context):
-            cached = encoded.get(id(value))
-            if cached is None:
-                cached = content_line(name_, value)
-                if context.is_shared(value):  # handed to many events: encode once per feed
-                    encoded[id(value)] = cached
-            lines.append(cached)
-        lines.append(b"END:VEVENT\r\n")
+        properties = vevent_properties(event, context)
+        # The series, then a VEVENT per changed occurrence (tracker.feeds.overrides).
+        for component in [properties, *override_property_lists(event, properties)]:
+            lines.append(b"BEGIN:VEVENT\r\n")
+            for name_, value in component:
+                cached = encoded.get(id(value))
+                if cached is None:
+                    cached = content_line(name_, value)
+                    if context.is_shared(value):  # handed to many events: encode once per feed
+                        encoded[id(value)] = cached
+                lines.append(cached)
+            lines.append(b"END:VEVENT\r\n")
     lines.append(END_CALENDAR)
     return b"".join(lines)
 

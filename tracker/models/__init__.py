@@ -24,6 +24,7 @@ from tracker.models.events import (
     headcount_by_rule,
     new_uid,
 )
+from tracker.models.occurrences import OCCURRENCE_CHANGE_KINDS, OccurrenceChange, OccurrenceSlot
 
 __all__ = [
     "AuditEntry",
@@ -37,6 +38,9 @@ __all__ = [
     "FeedToken",
     "Headcount",
     "Location",
+    "OCCURRENCE_CHANGE_KINDS",
+    "OccurrenceChange",
+    "OccurrenceSlot",
     "ORGANIZATION_KINDS",
     "ORGANIZATION_ROLES",
     "Organization",

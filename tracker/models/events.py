@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
+from tracker.models.occurrences import SKIPPED, OccurrenceChange, OccurrenceSlot
 from tracker.recurrence import (
     MAX_EXPANSION_STEPS,
     add_years,
@@ -170,6 +171,12 @@ class Event(Base):
         order_by="Participation.position",
         cascade="all, delete-orphan",
     )
+    occurrence_changes: Mapped[list[OccurrenceChange]] = relationship(
+        back_populates="event",
+        order_by="OccurrenceChange.original_starts_at",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -245,8 +252,48 @@ class Event(Base):
     def occurrences_between(
         self, window_start: datetime, window_end: datetime, limit: Optional[int] = None
     ):
-        """(start, end) UTC pairs of occurrences overlapping [window_start, window_end), at most
-        `limit` of them.
+        """(start, end) UTC pairs of the occurrences held in [window_start, window_end), at
+        most `limit` of them: skipped and cancelled ones left out, added and moved ones at
+        their own times (`occurrence_slots`)."""
+        slots = self.occurrence_slots(window_start, window_end, limit)
+        return [(slot.starts_at, slot.ends_at) for slot in slots if not slot.is_cancelled]
+
+    def occurrence_slots(
+        self, window_start: datetime, window_end: datetime, limit: Optional[int] = None
+    ) -> list[OccurrenceSlot]:
+        """The occurrences overlapping [window_start, window_end) in start order, at most
+        `limit` of them, with the series' exceptions applied: a skipped date is gone, an added
+        one is there, a changed one lies at its new time (in the window where that falls) and
+        carries its change; a cancelled one stays, marked, for pages to strike through.
+
+        A change applies as stored, whether or not the rule still gives its original start
+        (a later edit of the series may have moved the rule away from it).
+        """
+        if not self.recurrence_rule or not is_expandable(self.recurrence_rule):
+            slot = OccurrenceSlot(self.starts_at, self.ends_at, self.starts_at)
+            return [slot][:limit] if slot.overlaps(window_start, window_end) else []
+        changes = {change.original_starts_at: change for change in self.occurrence_changes}
+        room = None if limit is None else limit + len(changes)
+        slots = [
+            OccurrenceSlot(start, end, start)
+            for start, end in self._rule_occurrences(window_start, window_end, room)
+            if start not in changes
+        ]
+        for change in changes.values():
+            if change.kind == SKIPPED:
+                continue
+            slot = OccurrenceSlot(
+                change.starts_at, change.ends_at, change.original_starts_at, change
+            )
+            if slot.overlaps(window_start, window_end):
+                slots.append(slot)
+        slots.sort(key=lambda slot: slot.starts_at)
+        return slots[:limit]
+
+    def _rule_occurrences(
+        self, window_start: datetime, window_end: datetime, limit: Optional[int]
+    ) -> list[tuple[datetime, datetime]]:
+        """(start, end) UTC pairs the rule alone gives in the window, at most `limit`.
 
         Recurrences are expanded in local wall time so a weekly 09:00 meeting stays at 09:00.
         The work is bounded whatever the rule (`bounded_expansion`); a rule no form or import
@@ -254,12 +301,6 @@ class Event(Base):
         occurrence only.
         """
         duration = self.ends_at - self.starts_at
-        if not self.recurrence_rule or not is_expandable(self.recurrence_rule):
-            if self.starts_at < window_end and (
-                self.ends_at > window_start or self.starts_at >= window_start
-            ):
-                return [(self.starts_at, self.ends_at)][:limit]
-            return []
         zone = self.zone
         local_from = (window_start - duration).astimezone(zone).replace(tzinfo=None)
         local_to = window_end.astimezone(zone).replace(tzinfo=None)
@@ -277,10 +318,18 @@ class Event(Base):
         return found
 
     def compute_series_end(self) -> Optional[datetime]:
-        """End of the last occurrence, or None when the recurrence never ends.
+        """End of the last occurrence, or None when the recurrence never ends; added and
+        moved occurrences count (a moved last one can end the series later).
 
         Bounded like the pages' expansion: a series too long to walk through (or a rule no form
         accepts) counts as one without an end, which only widens the range queries."""
+        end = self._rule_series_end()
+        if end is None or not self.recurrence_rule:
+            return end
+        ends = [change.ends_at for change in self.occurrence_changes if change.ends_at]
+        return max([end, *ends])
+
+    def _rule_series_end(self) -> Optional[datetime]:
         rule = self.recurrence_rule
         if not rule:
             return self.ends_at

@@ -7,7 +7,9 @@ Counting rules (stated on the page too):
   coordinators — minus cancelled events, which count nowhere (their number is shown).
 - A recurring series counts once, as one activity, in every period it overlaps. In the
   month breakdown it sits in the month it starts, or in the period's first month when it
-  started earlier (so does a multi-day event that began before the period).
+  started earlier (so does a multi-day event that began before the period). Skipped and
+  cancelled occurrences are not counted: a series whose occurrences in the period are all
+  skipped, cancelled or moved away counts nowhere there (tracker.stats.occurrences).
 - Headcount follows DESIGN.md: the reported headcount, else the sum of organisation
   headcounts, else the number of named participations (all of them, as the event page
   shows). A sum that includes an approximate figure is approximate ("250+").
@@ -67,6 +69,7 @@ from tracker.models import (
     Person,
     Stop,
 )
+from tracker.stats.occurrences import series_without_held_occurrences
 
 STATS_FILTER_NAMES = ("from", "to", "category", "organization", "campaign")
 TOP_ROWS = 10
@@ -208,6 +211,10 @@ def _scope_events(scope: StatsScope, cancelled: bool = False) -> Select:
     statement = filtered_events(scope.filters, include_internal=scope.include_internal).where(
         (Event.status == "cancelled") if cancelled else (Event.status != "cancelled")
     )
+    if not cancelled:
+        left_out = series_without_held_occurrences(scope)
+        if left_out:
+            statement = statement.where(Event.id.not_in(left_out))
     return _scanning(statement)
 
 
