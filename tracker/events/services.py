@@ -24,6 +24,7 @@ from tracker.events.fields import (
     EVENT_FIELDS,
     FIELD_LABELS,
     FIELDS_BY_NAME,
+    PEOPLE,
     RENAMED_FIELDS,
     SCALAR_FIELDS,
     TEAMS,
@@ -164,14 +165,41 @@ class EventBatch:
             created=self._new_entries,
         )
 
+    def prefetch(self, inputs: list[EventInput]) -> None:
+        """Find the directory entries many inputs name in one query per model and column
+        (instead of one per entry), and, in a batch that inserts at flush, add the missing
+        ones at once; `entry` then answers from the batch's memo."""
+        wanted: dict[tuple, list[EntryRef]] = {}
+        for values in inputs:
+            for value in _named_entries(values):
+                if isinstance(value, EntryRef) and len(value.match) == 1:
+                    ((column, _value),) = value.match.items()
+                    wanted.setdefault((value.model, column), []).append(value)
+        for (model, column), references in wanted.items():
+            names = sorted({next(iter(ref.match.values())) for ref in references})
+            found: dict[Any, Any] = {}
+            for start in range(0, len(names), PREFETCH_CHUNK):
+                chunk = names[start : start + PREFETCH_CHUNK]
+                statement = select(model).where(getattr(model, column).in_(chunk))
+                for entry in db.session.scalars(statement.order_by(model.id)):
+                    found.setdefault(getattr(entry, column), entry)
+            for reference in references:
+                key = (model.__name__, *sorted(reference.match.items()))
+                if key in self._memo:
+                    continue
+                entry = found.get(next(iter(reference.match.values())))
+                if entry is None and (reference.fallback or self.claim_new_entries):
+                    continue  # find_or_add looks the fallback up, or claims the name
+                if entry is None:
+                    entry = reference.model(**{**reference.defaults, **reference.match})
+                    db.session.add(entry)
+                    self._new_entries.append(entry)
+                self._memo[key] = entry
+
     def _resolve_entries(self, values: EventInput) -> None:
         """Find or insert the entries the values name, before the event is touched: each new
         one is inserted in its own savepoint, which flushes the session (see find_or_add)."""
-        named = [values.category, values.campaign]
-        named += [row.location for row in values.stops]
-        named += [row.organization for row in values.organizations]
-        named += [entry for row in values.participants for entry in (row.person, row.organization)]
-        for value in named:
+        for value in _named_entries(values):
             self.entry(value)
 
     def _apply(self, event: Event, values: EventInput) -> None:
@@ -194,9 +222,14 @@ class EventBatch:
             )
         if given is None or "participants" in given:
             self._apply_participants(event, values.participants)
-        elif TEAMS in given:
-            people = [row for row in participation_rows(event) if row.person is not None]
-            teams = [row for row in values.participants if row.person is None]
+        elif TEAMS in given or PEOPLE in given:
+            kept = participation_rows(event)
+            people = [
+                row for row in (values.participants if PEOPLE in given else kept) if row.person
+            ]
+            teams = [
+                row for row in (values.participants if TEAMS in given else kept) if not row.person
+            ]
             self._apply_participants(event, people + teams)
 
     def _apply_stops(self, event: Event, rows: list[StopRow]) -> None:
@@ -240,6 +273,19 @@ class EventBatch:
             participations.append(participation)
         if participations != list(event.participations):
             event.participations = participations
+
+
+# Names looked up per query when a batch prefetches its directory entries.
+PREFETCH_CHUNK = 500
+
+
+def _named_entries(values: EventInput) -> list[Any]:
+    """The directory entries (or references) the values name, in the order they are used."""
+    named = [values.category, values.campaign]
+    named += [row.location for row in values.stops]
+    named += [row.organization for row in values.organizations]
+    named += [entry for row in values.participants for entry in (row.person, row.organization)]
+    return named
 
 
 def create_event(values: EventInput, author: User) -> Event:

@@ -115,15 +115,22 @@ class _Parser(ComponentIcalParser):
 
     def handle_property_parse_error(self, exception, name, params, val, line):
         super().handle_property_parse_error(exception, name, params, val, line)
-        self.errors.append(self._error(name, str(exception)))
+        self._attach(self._error(name, str(exception)))
 
     def handle_line_parse_error(self, exception):
         self._record(None, str(exception))
 
     def _record(self, name, message: str) -> None:
-        self.errors.append(self._error(name, message))
         if self._stack:
             self._stack[-1].errors.append((name, message))
+        self._attach(self._error(name, message))
+
+    def _attach(self, error: LineError) -> None:
+        """Keep the error in the file's list and on its component (`line_errors`)."""
+        self.errors.append(error)
+        if self._stack:
+            component = self._stack[-1]
+            component.line_errors = [*getattr(component, "line_errors", []), error]
 
     def _error(self, name, message: str) -> LineError:
         component = getattr(self.component, "name", "") if self._stack else ""

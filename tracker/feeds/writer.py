@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tracker.feeds.builder import FeedContext, build_calendar, vevent_properties
+from tracker.feeds.builder import AlarmText, FeedContext, build_calendar, vevent_properties
 from tracker.feeds.queries import FeedEvent
 
 FOLD_LIMIT = 75  # octets per physical line, excluding CRLF (RFC 5545 §3.1)
@@ -34,6 +34,9 @@ def render_calendar(
     for event in events:
         lines.append(b"BEGIN:VEVENT\r\n")
         for name_, value in vevent_properties(event, context):
+            if isinstance(value, AlarmText):
+                lines.append(value.lines())
+                continue
             cached = encoded.get(id(value))
             if cached is None:
                 cached = content_line(name_, value)
