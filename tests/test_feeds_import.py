@@ -77,11 +77,20 @@ def _csrf(page: str) -> str:
 
 
 def upload(client, data: bytes, filename="calendar.ics"):
+    """Upload, and confirm the preview when one is shown (the import's two steps)."""
     page = client.get("/feeds/import").get_data(as_text=True)
-    return client.post(
+    response = client.post(
         "/feeds/import",
         data={"csrf_token": _csrf(page), "file": (io.BytesIO(data), filename)},
         content_type="multipart/form-data",
+    )
+    preview = response.get_data(as_text=True)
+    upload_id = re.search(r'name="upload_id" type="hidden" value="([^"]+)"', preview)
+    if response.status_code != 200 or upload_id is None:
+        return response
+    return client.post(
+        "/feeds/import",
+        data={"csrf_token": _csrf(preview), "upload_id": upload_id.group(1), "confirm": "确认导入"},
     )
 
 
