@@ -12,6 +12,7 @@ it has parsed in a process-wide cache keyed by TZID, so its tzinfo objects are n
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -77,7 +78,7 @@ class ZoneResolver:
             raise UnknownZone(tzid, is_defined=True) from error
         instants = _sample_instants(near)
         wanted = _Offsets(custom, instants)
-        hints = _names_inside(tzid) + [self.preferred_zone]
+        hints = _names_inside(tzid) + [self.preferred_zone] + _cities_named(tzid)
         for name in hints:
             if wanted.matches(ZoneInfo(name)):
                 return name
@@ -169,6 +170,25 @@ def _names_inside(tzid: str) -> list[str]:
             if name and name not in found:
                 found.append(name)
     return found
+
+
+def _cities_named(tzid: str) -> list[str]:
+    """Zones whose city a TZID names ("Custom Berlin": Europe/Berlin)."""
+    found: list[str] = []
+    cities = _zones_by_city()
+    words = re.findall(r"[A-Za-z]+", tzid)
+    for length in (3, 2, 1):  # "Ho Chi Minh" before "Minh"
+        for start in range(len(words) - length + 1):
+            name = cities.get("_".join(words[start : start + length]).lower())
+            if name and name not in found:
+                found.append(name)
+    return found
+
+
+@cache
+def _zones_by_city() -> dict[str, str]:
+    """IANA zones by their city, lower case ("berlin": "Europe/Berlin")."""
+    return {name.rsplit("/", 1)[-1].lower(): name for name in reversed(_candidate_zones())}
 
 
 @cache
