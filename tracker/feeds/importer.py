@@ -115,8 +115,12 @@ STANDARD_FIELDS = frozenset(
 )
 # What a file this tracker exported gives: every field feeds carry; of the participants,
 # the teams (people never leave the tracker).
+# The organiser and the alarms only private feeds write: given when the file has them.
+GIVEN_WHEN_PRESENT = frozenset(("organizer_name", "organizer_address", "alarms"))
 TRACKER_FIELDS = frozenset(
-    {declared.name for declared in EVENT_FIELDS if declared.feeds is not None} - {"participants"}
+    {declared.name for declared in EVENT_FIELDS if declared.feeds is not None}
+    - {"participants"}
+    - GIVEN_WHEN_PRESENT
 ) | {TEAMS}
 
 
