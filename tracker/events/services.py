@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import labels
@@ -134,6 +134,8 @@ class EventBatch:
 
     def flush(self) -> None:
         """Write everything, then the audit entries (they need the new rows' ids)."""
+        if not self.claim_new_entries:
+            number_new_rows(db.session)
         db.session.flush()
         for entry in self._new_entries:
             record_audit("create", entry, user=self.user, changes=_entry_changes(entry))
@@ -147,6 +149,8 @@ class EventBatch:
 
     def commit(self) -> None:
         self.flush()
+        if not self.claim_new_entries:
+            number_new_rows(db.session)  # the audit entries
         db.session.commit()
 
     # --- applying the values -----------------------------------------------------------
@@ -167,34 +171,45 @@ class EventBatch:
 
     def prefetch(self, inputs: list[EventInput]) -> None:
         """Find the directory entries many inputs name in one query per model and column
-        (instead of one per entry), and, in a batch that inserts at flush, add the missing
-        ones at once; `entry` then answers from the batch's memo."""
-        wanted: dict[tuple, list[EntryRef]] = {}
-        for values in inputs:
-            for value in _named_entries(values):
-                if isinstance(value, EntryRef) and len(value.match) == 1:
-                    ((column, _value),) = value.match.items()
-                    wanted.setdefault((value.model, column), []).append(value)
-        for (model, column), references in wanted.items():
-            names = sorted({next(iter(ref.match.values())) for ref in references})
-            found: dict[Any, Any] = {}
-            for start in range(0, len(names), PREFETCH_CHUNK):
-                chunk = names[start : start + PREFETCH_CHUNK]
+        (instead of one or two per entry), and, in a batch that inserts at flush, add the
+        missing ones at once; `entry` then answers from the batch's memo."""
+        references = [
+            value
+            for values in inputs
+            for value in _named_entries(values)
+            if isinstance(value, EntryRef)
+            and len(value.match) == 1
+            and (value.fallback is None or len(value.fallback) == 1)
+        ]
+        wanted: dict[tuple, set] = {}
+        for reference in references:
+            for columns in (reference.match, reference.fallback or {}):
+                for column, value in columns.items():
+                    wanted.setdefault((reference.model, column), set()).add(value)
+        found: dict[tuple, dict] = {}
+        for (model, column), values in wanted.items():
+            by_value = found[(model, column)] = {}
+            ordered = sorted(values, key=str)
+            for start in range(0, len(ordered), PREFETCH_CHUNK):
+                chunk = ordered[start : start + PREFETCH_CHUNK]
                 statement = select(model).where(getattr(model, column).in_(chunk))
                 for entry in db.session.scalars(statement.order_by(model.id)):
-                    found.setdefault(getattr(entry, column), entry)
-            for reference in references:
-                key = (model.__name__, *sorted(reference.match.items()))
-                if key in self._memo:
-                    continue
-                entry = found.get(next(iter(reference.match.values())))
-                if entry is None and (reference.fallback or self.claim_new_entries):
-                    continue  # find_or_add looks the fallback up, or claims the name
-                if entry is None:
-                    entry = reference.model(**{**reference.defaults, **reference.match})
-                    db.session.add(entry)
-                    self._new_entries.append(entry)
-                self._memo[key] = entry
+                    by_value.setdefault(getattr(entry, column), entry)
+        for reference in references:
+            key = (reference.model.__name__, *sorted(reference.match.items()))
+            if key in self._memo:
+                continue
+            entry = _found(found, reference.model, reference.match)
+            if entry is None and reference.fallback:
+                entry = _found(found, reference.model, reference.fallback)
+            if entry is None and self.claim_new_entries:
+                continue  # find_or_add claims the new name in a savepoint
+            if entry is None:
+                fallback = reference.fallback or {}
+                entry = reference.model(**{**reference.defaults, **fallback, **reference.match})
+                db.session.add(entry)
+                self._new_entries.append(entry)
+            self._memo[key] = entry
 
     def _resolve_entries(self, values: EventInput) -> None:
         """Find or insert the entries the values name, before the event is touched: each new
@@ -277,6 +292,39 @@ class EventBatch:
 
 # Names looked up per query when a batch prefetches its directory entries.
 PREFETCH_CHUNK = 500
+# From this many new rows on, a batch on SQLite numbers them itself (see `number_new_rows`).
+NUMBERED_BATCH = 20
+
+
+def _found(found: dict[tuple, dict], model: type, columns: dict[str, Any]) -> Any:
+    ((column, value),) = columns.items()
+    return found.get((model, column), {}).get(value)
+
+
+def number_new_rows(session) -> None:
+    """Give the session's new rows their ids before a flush, on SQLite, so the flush inserts
+    them many rows per statement.
+
+    SQLite cannot tell which generated id belongs to which row of a multi-row INSERT, so
+    SQLAlchemy inserts rows whose ids the database makes one statement at a time: an import
+    of 10,000 events would run some 60,000 INSERTs. A no-op write first takes the database's
+    write lock, so no other writer can take the ids between reading the highest and
+    inserting. PostgreSQL numbers many rows per statement itself (RETURNING in order)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    new_rows: dict[Any, list] = {}
+    for row in session.new:
+        table = getattr(type(row), "__table__", None)
+        if table is not None and "id" in table.c and row.id is None:
+            new_rows.setdefault(table, []).append(row)
+    if sum(map(len, new_rows.values())) < NUMBERED_BATCH:
+        return
+    with session.no_autoflush:
+        for table, rows in new_rows.items():
+            session.execute(table.update().where(false()).values(id=table.c.id))
+            highest = session.execute(select(func.max(table.c.id))).scalar() or 0
+            for offset, row in enumerate(rows, start=1):
+                row.id = highest + offset
 
 
 def _named_entries(values: EventInput) -> list[Any]:

@@ -400,6 +400,7 @@ def _parse_read_calendar(read: ReadCalendar, limit, progress) -> ParsedCalendar:
         fixes: list[str] = []
         try:
             _skip_unreadable_lines(component, fixes)
+            _keep_first_of_repeated(component, fixes)
             values = _read_event(component, is_ours, zones, parsed.warnings, fixes, parsed.dropped)
         except _EventProblem as problem:
             parsed.problems.append(Problem(line, where, str(problem)))
@@ -473,6 +474,44 @@ READ_PROPERTIES = frozenset(
 )
 # In this tracker's own files: the event page's URL (made again on export) and X-TRACKER-*.
 OWN_FILE_PROPERTIES = frozenset(("URL",))
+
+
+# Properties an event has once (RFC 5545 §3.6.1); a repeated one keeps its first value.
+SINGLE_PROPERTIES = frozenset(
+    (
+        "UID",
+        "DTSTAMP",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "SUMMARY",
+        "DESCRIPTION",
+        "LOCATION",
+        "GEO",
+        "STATUS",
+        "CLASS",
+        "SEQUENCE",
+        "LAST-MODIFIED",
+        "CREATED",
+        "TRANSP",
+        "ORGANIZER",
+        "RECURRENCE-ID",
+        X_APPLE_LOCATION,
+    )
+)
+
+
+def _keep_first_of_repeated(component, fixes: list[str]) -> None:
+    """A property that may appear once but appears more often keeps its first value."""
+    for name in list(component):
+        upper = name.upper()
+        single = upper in SINGLE_PROPERTIES or (
+            upper.startswith(X_PREFIX) and upper not in (X_ORGANIZATION, X_STOP, X_TEAM)
+        )
+        value = component[name]
+        if single and isinstance(value, list) and len(value) > 1:
+            component[name] = value[0]
+            fixes.append(_("%(name)s 出现了 %(n)s 次，已使用第一个。", name=upper, n=len(value)))
 
 
 def _skip_unreadable_lines(component, fixes: list[str]) -> None:

@@ -72,6 +72,26 @@ class ZoneResolver:
         definition = self.definitions.get(tzid)
         if definition is None:
             raise UnknownZone(tzid, is_defined=False)
+        # Keyed by the definition's whole text: the same definition gives the same answer
+        # whatever file it comes in, and another definition under the same TZID another one.
+        try:
+            key = (tzid, definition.to_ical(), near.year, self.preferred_zone)
+        except (ValueError, TypeError, AttributeError):
+            key = None
+        if key is not None and key in _MATCHED:
+            answer = _MATCHED[key]
+            if answer is None:
+                raise UnknownZone(tzid, is_defined=True)
+            return answer
+        try:
+            answer = self._compare_definition(tzid, definition, near)
+        except UnknownZone:
+            _remember(key, None)
+            raise
+        _remember(key, answer)
+        return answer
+
+    def _compare_definition(self, tzid: str, definition, near: datetime) -> str:
         try:
             custom = _DefinedZone(definition)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -94,6 +114,19 @@ class ZoneResolver:
             if wanted.matches(ZoneInfo(name)):
                 return name
         raise UnknownZone(tzid, is_defined=True)
+
+
+# Answers for definitions already compared (bounded: a process reads many files).
+_MATCHED: dict[tuple, Optional[str]] = {}
+MATCHED_KEPT = 512
+
+
+def _remember(key: Optional[tuple], answer: Optional[str]) -> None:
+    if key is None:
+        return
+    if len(_MATCHED) >= MATCHED_KEPT:
+        _MATCHED.pop(next(iter(_MATCHED)))
+    _MATCHED[key] = answer
 
 
 class _DefinedZone:
@@ -129,25 +162,41 @@ class _Offsets:
     def __init__(self, zone: _DefinedZone, instants: list[datetime]):
         self.zone = zone
         self.instants = instants
-        self.offsets: list[timedelta] = []
+        self.offsets: dict[int, timedelta] = {}
 
     def at(self, index: int) -> timedelta:
-        while len(self.offsets) <= index:
-            instant = self.instants[len(self.offsets)]
-            self.offsets.append(self.zone.offset_at(instant))
-        return self.offsets[index]
+        offset = self.offsets.get(index)
+        if offset is None:
+            offset = self.offsets[index] = self.zone.offset_at(self.instants[index])
+        return offset
 
     def matches(self, zone: tzinfo) -> bool:
-        return all(
-            instant.astimezone(zone).utcoffset() == self.at(index)
-            for index, instant in enumerate(self.instants)
-        )
+        """Whether `zone` has the same offset at every instant. Compared first at the probes
+        and once a day, then hour by hour only within the days whose offset changes: a
+        match costs some 800 comparisons instead of 17,500."""
+        days = range(PROBES, len(self.instants), HOURS_PER_DAY)
+        for index in (*range(PROBES), *days):
+            if self.instants[index].astimezone(zone).utcoffset() != self.at(index):
+                return False
+        for start in days:
+            end = min(start + HOURS_PER_DAY, len(self.instants) - 1)
+            if end > start and self.at(start) != self.at(end):
+                for index in range(start + 1, end):
+                    if self.instants[index].astimezone(zone).utcoffset() != self.at(index):
+                        return False
+        return True
 
     def fixed_offset(self) -> Optional[timedelta]:
         first = self.at(0)
-        if all(self.at(index) == first for index in range(len(self.instants))):
+        days = range(PROBES, len(self.instants), HOURS_PER_DAY)
+        if all(self.at(index) == first for index in days):
             return first
         return None
+
+
+# Instants `_sample_instants` puts before its hourly grid, and the grid's hours per day.
+PROBES = 3
+HOURS_PER_DAY = 24
 
 
 def _sample_instants(near: datetime) -> list[datetime]:
