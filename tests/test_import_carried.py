@@ -5,9 +5,14 @@ written into no feed."""
 import re
 from pathlib import Path
 
+import pytest
+from flask_migrate import downgrade, upgrade
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
+from tracker import create_app
+from tracker.extensions import db as database
 from tracker.feeds.importer import import_calendar
 from tracker.feeds.services import create_feed_token
 from tracker.models import Event, Location, Participation, Person
@@ -151,3 +156,42 @@ def test_properties_without_a_place_get_one_warning_each_with_their_count(db):
     assert "本系统没有存放 X-MICROSOFT-CDO-BUSYSTATUS 的地方，已略过 2 处。" in result.warnings
     assert "本系统没有存放 VTODO 的地方，已略过 1 处。" in result.warnings
     assert sum("PRIORITY" in warning for warning in result.warnings) == 1
+
+
+def test_migration_0012_keeps_every_row_of_existing_events(tmp_path):
+    """The new columns are added in place: no event loses its stops or participants (a
+    copied-and-dropped events table would delete them through ON DELETE CASCADE)."""
+    url = "sqlite:///" + str(tmp_path / "before.db")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0009")
+        with database.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO locations (id, name, created_at) VALUES (1, '书店', '2019-06-01')",
+                "INSERT INTO people (id, name, is_party_member, created_at)"
+                " VALUES (1, '李明', 0, '2019-06-01')",
+                "INSERT INTO events (id, uid, title, starts_at, ends_at, timezone, is_all_day,"
+                " status, visibility, headcount_is_approximate, date_is_approximate, sequence,"
+                " version, created_at, updated_at) VALUES (1, 'u1', '旧活动', '2019-06-01',"
+                " '2019-06-01', 'Asia/Shanghai', 0, 'confirmed', 'public', 0, 0, 0, 1,"
+                " '2019-06-01', '2019-06-01')",
+                "INSERT INTO stops (event_id, location_id, position) VALUES (1, 1, 0)",
+                "INSERT INTO participations (event_id, person_id, role, attended, position)"
+                " VALUES (1, 1, 'participant', 1, 0)",
+            ):
+                connection.execute(text(statement))
+
+        def rows():
+            with database.engine.connect() as connection:
+                return [
+                    connection.scalar(text(f"SELECT count(*) FROM {table}"))
+                    for table in ("events", "stops", "participations")
+                ]
+
+        upgrade()
+        assert rows() == [1, 1, 1]
+        with pytest.raises(IntegrityError), database.engine.begin() as connection:
+            connection.execute(text("UPDATE events SET transparency = 'x'"))
+        downgrade(revision="0009")
+        assert rows() == [1, 1, 1]
+        database.engine.dispose()

@@ -4,6 +4,10 @@ Adds to `events`: `transparency` (NULL: not stated), `extra_categories` (the CAT
 the first, one per line), `organizer_name`, `organizer_address` and `alarms` (VALARM
 components as iCalendar text). Existing events get NULL everywhere, as if never stated.
 
+Plain ADD COLUMN on SQLite, never batch mode: batch mode copies `events` into a new table and
+drops the old one, and with foreign keys on, dropping it deletes every stop, organisation
+role and participation (ON DELETE CASCADE). The CHECK goes inline with its column there.
+
 Revision ID: 0012
 Revises: 0009
 Create Date: 2026-11-30
@@ -17,24 +21,38 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+CHECK_NAME = "ck_events_transparency"
+CHECK = "transparency IS NULL OR transparency IN ('opaque', 'transparent')"
+COLUMNS = (
+    ("extra_categories", sa.String(length=500)),
+    ("organizer_name", sa.String(length=200)),
+    ("organizer_address", sa.String(length=320)),
+    ("alarms", sa.Text()),
+)
+
 
 def upgrade():
-    with op.batch_alter_table("events") as batch:
-        batch.add_column(sa.Column("transparency", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("extra_categories", sa.String(length=500), nullable=True))
-        batch.add_column(sa.Column("organizer_name", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("organizer_address", sa.String(length=320), nullable=True))
-        batch.add_column(sa.Column("alarms", sa.Text(), nullable=True))
-        batch.create_check_constraint(
-            "transparency", "transparency IS NULL OR transparency IN ('opaque', 'transparent')"
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            f"ALTER TABLE events ADD COLUMN transparency VARCHAR(20) "
+            f"CONSTRAINT {CHECK_NAME} CHECK ({CHECK})"
         )
+    else:
+        op.add_column("events", sa.Column("transparency", sa.String(length=20), nullable=True))
+        op.create_check_constraint("transparency", "events", CHECK)
+    for name, column_type in COLUMNS:
+        op.add_column("events", sa.Column(name, column_type, nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("events") as batch:
-        batch.drop_constraint("ck_events_transparency", type_="check")
-        batch.drop_column("alarms")
-        batch.drop_column("organizer_address")
-        batch.drop_column("organizer_name")
-        batch.drop_column("extra_categories")
-        batch.drop_column("transparency")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for name, _column_type in reversed(COLUMNS):
+        if sqlite:
+            op.execute(f"ALTER TABLE events DROP COLUMN {name}")
+        else:
+            op.drop_column("events", name)
+    if sqlite:
+        op.execute("ALTER TABLE events DROP COLUMN transparency")
+    else:
+        op.drop_constraint(CHECK_NAME, "events", type_="check")
+        op.drop_column("events", "transparency")

@@ -2,12 +2,21 @@
 `EventInput` the event form gives) and a list of problems, and the import saves them through
 the event services, all or nothing.
 
-The whole file is read and checked before anything is written; the writes happen in one
-batch (one flush, one transaction) that is rolled back on any error. A file exported by this
-tracker carries X-TRACKER-* properties (tracker.feeds.properties) and imports back into the
-same events, organisations, stops, teams, category and campaign; a file from another calendar
-gives its title, times, time zone, recurrence, status, location, category and description,
-and an update from it leaves the event's other fields as they are.
+The whole file is read (tracker.feeds.reader) and checked before anything is written; the
+writes happen in one batch (one flush, one transaction) that is rolled back on any error. A
+file exported by this tracker carries X-TRACKER-* properties (tracker.feeds.properties) and
+imports back into the same events, organisations, stops, teams, category and campaign; a file
+from another calendar gives its title, times, time zone, recurrence, status, location (with
+Apple's structured location), categories, TRANSP, organiser, alarms, attendees (as people
+taking part) and description, and an update from it leaves the event's other fields as they
+are.
+
+Two kinds of problems (issue 17). Errors stop the import: no event at all, not iCalendar, an
+event whose identity (UID, DTSTART, RRULE) cannot be read, a rule no parser understands.
+Everything a calendar program would repair is repaired and listed per event as a warning: a
+missing title or UID, several RRULEs, an end before the start, a line that cannot be read,
+properties the tracker has no place for (counted per name). Every message is a sentence
+naming the event and its line, never a Python or database message.
 """
 
 from __future__ import annotations
@@ -394,8 +403,7 @@ def _parse_read_calendar(read: ReadCalendar, limit, progress) -> ParsedCalendar:
         if component.get("RECURRENCE-ID") is not None:
             skipped_overrides += 1
             continue
-        summary = _text(component.get("SUMMARY"))[:40]
-        where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
+        where = _event_name(component, number)
         line = lines[number - 1] if number <= len(lines) else 0
         fixes: list[str] = []
         try:
@@ -436,6 +444,16 @@ def _parse_read_calendar(read: ReadCalendar, limit, progress) -> ParsedCalendar:
             _("本系统没有存放 %(name)s 的地方，已略过 %(n)s 处。", name=name, n=count)
         )
     return parsed
+
+
+def _event_name(component, number: int) -> str:
+    """How a message names an event: its place in the file and its title, else its UID."""
+    where = _("第 %(n)s 个活动", n=number)
+    summary = _text(_as_list(component.get("SUMMARY"))[0] if "SUMMARY" in component else None)
+    if summary:
+        return where + f"“{summary[:40]}”"
+    uid = _text(_as_list(component.get("UID"))[0] if "UID" in component else None)
+    return where + (f"（UID {uid[:60]}）" if uid else "")
 
 
 def _quoted_name(name: str) -> str:
