@@ -5,6 +5,7 @@ an error."""
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from tracker.events.fields import PRIVATE
 from tracker.feeds.builder import FeedContext
-from tracker.feeds.importer import ImportRefused, import_calendar
+from tracker.feeds.importer import ImportRefused, import_calendar, parse_calendar
 from tracker.feeds.queries import load_feed_events
 from tracker.feeds.writer import render_calendar
 from tracker.models import Event
@@ -149,3 +150,24 @@ def test_empty_feed_is_a_valid_calendar_for_libical(client, make_organization):
     body = client.get(f"/calendar.ics?organization={organization.id}").data
     assert b"BEGIN:VEVENT" not in body
     libical_errors(body)
+
+
+def test_order_and_odd_zones_give_the_right_times(app):
+    late = parse_calendar((CORPUS / "late-vtimezone.ics").read_bytes()).events[0]
+    assert (late.timezone, late.starts_at) == (
+        "Europe/Berlin",
+        datetime(2024, 7, 15, 8, tzinfo=UTC),
+    )
+    fiji = parse_calendar((CORPUS / "pacific-fiji.ics").read_bytes()).events[0]
+    assert (fiji.timezone, fiji.starts_at) == (
+        "Pacific/Fiji",
+        datetime(2012, 7, 14, 22, tzinfo=UTC),
+    )
+
+
+def test_bom_lf_and_folds_inside_characters_read_back_whole(app):
+    data = (CORPUS / "bom-lf-folded-utf8.ics").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" not in data
+    (event,) = parse_calendar(data).events
+    assert event.title == "金鼎社区卫生服务中心党支部“红色经典”读书分享会暨主题党日活动"
+    assert event.description == "不忘初心、牢记使命。组织党员参观学习，重温入党誓词，交流学习体会。"
