@@ -32,8 +32,11 @@ class DefaultConfig:
     HSTS_MAX_AGE = 365 * 24 * 3600
     # Retry-After of the 503 answer while the database cannot be reached.
     RETRY_AFTER_SECONDS = 60
-    # Largest iCalendar file the import accepts (upload or command line).
+    # Largest iCalendar file the import upload accepts (the command line takes any size).
     FEEDS_IMPORT_MAX_BYTES = 4 * 1024 * 1024
+    # Uploads larger than this are checked and imported as background jobs (progress page),
+    # so no request waits on a big file.
+    FEEDS_IMPORT_BACKGROUND_BYTES = 256 * 1024
     # Number of reverse proxies in front (nginx: 1); their X-Forwarded-* headers are then trusted,
     # so sign-in throttling sees the client's address and links use the public scheme and host.
     TRUSTED_PROXIES = 0

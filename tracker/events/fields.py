@@ -37,8 +37,8 @@ class EventField:
     `kind` says how a value is shown, compared and carried in a feed:
     text (one line), long_text, moment (an aware UTC datetime), zone (an IANA name),
     flag, rule (an RRULE), code (a stored code with labels), count (a whole number),
-    entry (a directory entry: category, campaign) and rows (stops, organisations,
-    participants).
+    entry (a directory entry: category, campaign), rows (stops, organisations,
+    participants) and calendar_text (iCalendar components kept as text: alarms).
     """
 
     name: str
@@ -51,6 +51,9 @@ class EventField:
     default: Any = None
     # The Event column when it differs from the name (an entry's foreign key).
     column: Optional[str] = None
+    # Whether the event form edits it; a field only files carry (an imported organiser,
+    # alarms…) is left as it is when the form saves.
+    in_form: bool = True
 
     @property
     def column_name(self) -> str:
@@ -91,9 +94,20 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("stops", _l("行程"), "rows", True, PUBLIC),
     EventField("organizations", _l("组织单位"), "rows", True, PUBLIC),
     EventField("participants", _l("参与者"), "rows", True, PUBLIC),
+    # What an imported file carries and an export keeps (issue 11 point 5). TRANSP: None is
+    # "not stated" (all-day events are then TRANSPARENT, others OPAQUE). The organiser's
+    # address is contact data and its name may be a person's: private feeds only. Alarms
+    # are the importer's own reminders (VALARM text): private feeds only.
+    EventField("transparency", _l("忙闲"), "code", True, PUBLIC, in_form=False),
+    EventField("extra_categories", _l("其他类别"), "text", True, PUBLIC, in_form=False),
+    EventField("organizer_name", _l("组织者"), "text", True, PRIVATE, in_form=False),
+    EventField("organizer_address", _l("组织者地址"), "text", True, PRIVATE, in_form=False),
+    EventField("alarms", _l("提醒"), "calendar_text", True, PRIVATE, in_form=False),
 )
 
 FIELDS_BY_NAME = {field.name: field for field in EVENT_FIELDS}
+# What the event form gives (`EventInput.given`): the fields only files carry stay as they are.
+FORM_FIELDS = frozenset(field.name for field in EVENT_FIELDS if field.in_form)
 
 # The event's own columns, in declaration order: what the services copy onto an event.
 SCALAR_FIELDS = tuple(field.name for field in EVENT_FIELDS if field.is_scalar)
@@ -184,6 +198,9 @@ class ParticipationRow:
 # "teams" in `EventInput.given`: the team rows of `participants` replace the event's teams
 # and its people stay (files carry teams, never people).
 TEAMS = "teams"
+# "people" in `EventInput.given`: the person rows of `participants` (a foreign file's
+# ATTENDEEs) replace the event's people and its teams stay.
+PEOPLE = "people"
 
 
 def _input_fields() -> list[tuple]:

@@ -39,6 +39,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
 from tracker.events.fields import (
+    FORM_FIELDS,
     LONG_TEXT_FIELDS,
     SCALAR_FIELDS,
     EntryRef,
@@ -591,6 +592,7 @@ class EventForm(FlaskForm):
             stops=stops,
             organizations=organizations,
             participants=participants,
+            given=FORM_FIELDS,
         )
 
     def long_text_fields(self) -> list:

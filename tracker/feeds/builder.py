@@ -50,7 +50,9 @@ from tracker.feeds.properties import (
     PLAIN_FIELDS,
     STOP_PARAMS,
     TEAM_PARAMS,
+    TRANSPARENCY_VALUES,
     UTC_TIME_FORMAT,
+    X_APPLE_LOCATION,
     X_CAMPAIGN,
     X_CATEGORY,
     X_HEADCOUNT,
@@ -261,8 +263,12 @@ class FeedContext:
         self._texts: dict[tuple, vText] = {}
         self._structured: dict[tuple, vText] = {}
         self._classes = {True: vText("PUBLIC"), False: vText("PRIVATE")}
-        self.opaque = vText("OPAQUE")
-        for value in (*self._classes.values(), self.opaque, *self._statuses.values()):
+        self._transparencies = {code: vText(value) for code, value in TRANSPARENCY_VALUES.items()}
+        for value in (
+            *self._classes.values(),
+            *self._transparencies.values(),
+            *self._statuses.values(),
+        ):
             self._share(value)
         self.role_labels = {role: str(label) for role, label in ORGANIZATION_ROLE_LABELS.items()}
         self.labels = {
@@ -285,10 +291,30 @@ class FeedContext:
             self._organizers[name] = self._share(address)
         return self._organizers[name]
 
-    def category(self, name: str) -> vCategory:
-        if name not in self._categories:
-            self._categories[name] = self._share(vCategory([name]))
-        return self._categories[name]
+    def category(self, name: str, extra: Optional[str] = None) -> vCategory:
+        """CATEGORIES: the category, then the other imported ones (one per line in `extra`)."""
+        key = f"{name}\n{extra}" if extra else name
+        if key not in self._categories:
+            names = [item for item in key.split("\n") if item]
+            self._categories[key] = self._share(vCategory(names))
+        return self._categories[key]
+
+    def apple_location(self, stop: FeedStop) -> vUri:
+        key = (X_APPLE_LOCATION, stop.name, stop.address, stop.latitude, stop.longitude)
+        value = self._structured.get(key)
+        if value is None:
+            params = {"VALUE": "URI", "X-ADDRESS": stop.address, "X-APPLE-RADIUS": "100"}
+            params = {name: text for name, text in params.items() if text}
+            params["X-TITLE"] = stop.name
+            value = vUri(f"geo:{stop.latitude},{stop.longitude}", params=params)
+            self._structured[key] = self._share(value)
+        return value
+
+    def transparency(self, code: Optional[str], is_all_day: bool) -> vText:
+        """TRANSP as imported, else TRANSPARENT for all-day events and OPAQUE for others."""
+        if code not in self._transparencies:
+            code = "transparent" if is_all_day else "opaque"
+        return self._transparencies[code]
 
     def is_shared(self, value) -> bool:
         """Whether the value is one this context hands to many events (see `writer`)."""
@@ -384,6 +410,12 @@ def build_vevent(event: FeedEvent, context: FeedContext) -> VEvent:
 def _component(properties: list[tuple[str, object]]) -> VEvent:
     component = VEvent()
     for name, value in properties:
+        if isinstance(value, AlarmText):
+            for alarm in Calendar.from_ical(f"BEGIN:VCALENDAR\r\n{value}END:VCALENDAR\r\n").walk(
+                "VALARM"
+            ):
+                component.add_component(alarm)
+            continue
         if name in component:
             existing = component[name]
             component[name] = (existing if isinstance(existing, list) else [existing]) + [value]
@@ -416,8 +448,10 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
     if event.recurrence_rule:
         properties.append(("RRULE", context.rule(event.recurrence_rule)))
         properties.extend(exception_properties(event))  # EXDATE, RDATE (tracker.feeds.overrides)
-    if event.category_name:
-        properties.append(("CATEGORIES", context.category(event.category_name)))
+    if event.category_name or event.extra_categories:
+        properties.append(
+            ("CATEGORIES", context.category(event.category_name or "", event.extra_categories))
+        )
     itinerary = " → ".join(stop.full_name for stop in event.stops)
     properties.append(("CLASS", context.classification(event.visibility)))
     description = describe(event, context, itinerary)
@@ -432,12 +466,51 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
     )
     if event.stops:
         properties.append(("LOCATION", context.shared("LOCATION", itinerary, {})))
-    properties.append(("ORGANIZER", context.organizer(organizer_name(event, context))))
+    properties.append(("ORGANIZER", _organizer(event, context)))
     properties.append(("STATUS", context.status(event.status)))
-    properties.append(("TRANSP", context.opaque))
+    properties.append(("TRANSP", context.transparency(event.transparency, event.is_all_day)))
     properties.append(("URL", context.event_url(event.id)))
+    located = next((stop for stop in event.stops if stop.latitude is not None), None)
+    if located is not None and located.longitude is not None:
+        properties.append((X_APPLE_LOCATION, _apple_location(located, context)))
     properties.extend(_tracker_properties(event, context))
+    alarms = getattr(event, "alarms", None)  # private feeds only
+    if alarms:
+        properties.append(("VALARM", AlarmText(alarms)))
     return properties
+
+
+class AlarmText(str):
+    """An event's VALARM components as iCalendar text: written as they are, nested in the
+    VEVENT (the writer lays them out, `build_vevent` adds them as subcomponents)."""
+
+    params: dict = {}
+
+    def lines(self) -> bytes:
+        from tracker.feeds.writer import fold
+
+        return b"".join(
+            fold(line.encode("utf-8")) + b"\r\n" for line in self.splitlines() if line.strip()
+        )
+
+
+def _organizer(event: FeedEvent, context: FeedContext) -> vCalAddress:
+    """The imported ORGANIZER in private feeds (its address is contact data); in public ones
+    the host organisations with the site's no-reply address."""
+    address = getattr(event, "organizer_address", None)
+    if not address:
+        return context.organizer(organizer_name(event, context))
+    value = vCalAddress(address if ":" in address else f"mailto:{address}")
+    name = getattr(event, "organizer_name", None)
+    if name:
+        value.params["CN"] = name
+    return value
+
+
+def _apple_location(stop: FeedStop, context: FeedContext) -> vUri:
+    """Apple's structured location: the place's name, address and coordinates (a geo: URI);
+    one value per place and feed."""
+    return context.apple_location(stop)
 
 
 def _local_datetime(moment: datetime, tzid: str) -> vDatetime:

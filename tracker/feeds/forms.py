@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField
+from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from tracker.feeds.services import MAX_TOKEN_NAME_LENGTH
@@ -29,3 +29,11 @@ class ImportForm(FlaskForm):
         _l("iCalendar 文件（.ics）"),
         validators=[FileRequired(_l("请选择要导入的 .ics 文件。"))],
     )
+
+
+class ConfirmImportForm(FlaskForm):
+    """Step two of an import: the kept upload's id, and the user's choice."""
+
+    upload_id = HiddenField(validators=[DataRequired()])
+    confirm = SubmitField(_l("确认导入"))
+    cancel = SubmitField(_l("取消"))

@@ -2,19 +2,30 @@
 `EventInput` the event form gives) and a list of problems, and the import saves them through
 the event services, all or nothing.
 
-The whole file is read and checked before anything is written; the writes happen in one
-batch (one flush, one transaction) that is rolled back on any error. A file exported by this
-tracker carries X-TRACKER-* properties (tracker.feeds.properties) and imports back into the
-same events, organisations, stops, teams, category and campaign; a file from another calendar
-gives its title, times, time zone, recurrence, status, location, category and description,
-and an update from it leaves the event's other fields as they are. A series' skipped, added
-and changed occurrences (EXDATE, RDATE, RECURRENCE-ID) come from either (tracker.feeds.overrides).
+The whole file is read (tracker.feeds.reader) and checked before anything is written; the
+writes happen in one batch (one flush, one transaction) that is rolled back on any error. A
+file exported by this tracker carries X-TRACKER-* properties (tracker.feeds.properties) and
+imports back into the same events, organisations, stops, teams, category and campaign; a file
+from another calendar gives its title, times, time zone, recurrence, status, location (with
+Apple's structured location), categories, TRANSP, organiser, alarms, attendees (as people
+taking part) and description, and an update from it leaves the event's other fields as they
+are. A series' skipped, added and changed occurrences (EXDATE, RDATE, RECURRENCE-ID) come
+from either (tracker.feeds.overrides); an override may come before its series.
+
+Two kinds of problems (issue 17). Errors stop the import: no event at all, not iCalendar, an
+event whose identity (UID, DTSTART, RRULE) cannot be read, a rule no parser understands.
+Everything a calendar program would repair is repaired and listed per event as a warning: a
+missing title or UID, several RRULEs, an end before the start, a line that cannot be read,
+properties the tracker has no place for (counted per name). Every message is a sentence
+naming the event and its line, never a Python or database message.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -23,14 +34,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
 from flask_babel import gettext as _
-from icalendar import Calendar
-from icalendar.prop import vUnknown
+from icalendar import Alarm, vRecur, vText
+from icalendar.prop import vBroken, vUnknown
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.auth.permissions import can_edit_event
 from tracker.events.fields import (
     EVENT_FIELDS,
+    PEOPLE,
     TEAMS,
     EntryRef,
     EventInput,
@@ -52,14 +64,17 @@ from tracker.feeds.properties import (
     STOP_PARAMS,
     TEAM_PARAMS,
     UTC_TIME_FORMAT,
+    X_APPLE_LOCATION,
     X_CAMPAIGN,
     X_CATEGORY,
     X_HEADCOUNT,
     X_ORGANIZATION,
+    X_PREFIX,
     X_STOP,
     X_TEAM,
     decode_plain,
 )
+from tracker.feeds.reader import ReadCalendar, read_calendar
 from tracker.feeds.zones import UnknownZone, ZoneResolver, known_zone_name
 from tracker.forms import strip_long_text
 from tracker.i18n import default_locale
@@ -73,8 +88,10 @@ from tracker.models import (
     Event,
     Location,
     Organization,
+    Person,
     User,
 )
+from tracker.models.events import UID_DOMAIN
 from tracker.recurrence import is_valid_rule, rule_problem, stored_rule
 
 MAX_EVENTS = 20_000
@@ -109,8 +126,12 @@ STANDARD_FIELDS = frozenset(
 )
 # What a file this tracker exported gives: every field feeds carry; of the participants,
 # the teams (people never leave the tracker).
+# The organiser and the alarms only private feeds write: given when the file has them.
+GIVEN_WHEN_PRESENT = frozenset(("organizer_name", "organizer_address", "alarms"))
 TRACKER_FIELDS = frozenset(
-    {declared.name for declared in EVENT_FIELDS if declared.feeds is not None} - {"participants"}
+    {declared.name for declared in EVENT_FIELDS if declared.feeds is not None}
+    - {"participants"}
+    - GIVEN_WHEN_PRESENT
 ) | {TEAMS}
 
 
@@ -158,40 +179,78 @@ class ParsedCalendar:
     warnings: list[str] = field(default_factory=list)
     # Each series' skipped, added and changed occurrences, by UID (tracker.feeds.overrides).
     exceptions: dict[str, list] = field(default_factory=dict)
+    # UIDs of the events that were repaired (issue 17), and what had no place, by name.
+    corrected: set[str] = field(default_factory=set)
+    dropped: Counter = field(default_factory=Counter)
 
 
 def max_import_bytes() -> int:
     return current_app.config["FEEDS_IMPORT_MAX_BYTES"]
 
 
-def import_calendar(data: bytes, user: Optional[User] = None) -> ImportResult:
+def import_calendar(
+    data: bytes,
+    user: Optional[User] = None,
+    max_bytes: Any = ...,
+    *,
+    strict: bool = False,
+    progress: Optional[Callable[[int, int, str], None]] = None,
+) -> ImportResult:
     """Check the whole file, then create or update its events in one transaction.
 
     `user` is the coordinator uploading (None from the command line): an import may only
-    update events that user may edit. Raises ImportRefused, with nothing saved, on any problem.
-    Messages follow the page's language, or the default language outside a request.
+    update events that user may edit. `max_bytes` is the size limit (the upload's setting by
+    default; None: any size, for the command line). `strict` refuses a file that needed any
+    repair. `progress(done, total, stage)` is told how far reading and saving are.
+    Raises ImportRefused, with nothing saved, on any problem. Messages follow the page's
+    language, or the default language outside a request.
     """
     if has_request_context():
-        return _import_calendar(data, user)
+        return _import_calendar(data, user, max_bytes, strict, progress)
     with default_locale():
-        return _import_calendar(data, user)
+        return _import_calendar(data, user, max_bytes, strict, progress)
 
 
-def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
-    parsed = _parse_calendar(data)
+# The stages `progress` is told about.
+READING, SAVING = "reading", "saving"
+
+
+def _import_calendar(data: bytes, user: Optional[User], max_bytes, strict, progress):
+    reading = (lambda done, total: progress(done, total, READING)) if progress else None
+    parsed = _parse_calendar(data, max_bytes, reading)
     if parsed.problems:
         shown = [str(problem) for problem in parsed.problems[:MAX_REPORTED_ERRORS]]
         if len(parsed.problems) > len(shown):
             shown.append(_("……另有 %(n)s 处错误。", n=len(parsed.problems) - len(shown)))
         raise ImportRefused([_("文件中有错误，未导入任何活动：")] + shown)
-    result = ImportResult(warnings=parsed.warnings)
+    if strict and parsed.warnings:
+        shown = parsed.warnings[:MAX_REPORTED_ERRORS]
+        if len(parsed.warnings) > len(shown):
+            shown = [*shown, _("……另有 %(n)s 处。", n=len(parsed.warnings) - len(shown))]
+        raise ImportRefused([_("严格模式：文件需要修正，未导入任何活动：")] + shown)
+    return save_parsed(parsed, user, progress)
+
+
+def save_parsed(
+    parsed: ParsedCalendar,
+    user: Optional[User],
+    progress: Optional[Callable[[int, int, str], None]] = None,
+) -> ImportResult:
+    """Create or update the parsed events in one transaction, all or nothing."""
+    result = ImportResult(warnings=list(parsed.warnings))
+    total = len(parsed.events)
     try:
         with db.session.no_autoflush:
             existing = _existing_events([values.uid for values in parsed.events])
+            _resolve_attendees(parsed.events, result.warnings)
         _check_permissions(existing.values(), user)
         batch = EventBatch(user, _("从 iCalendar 文件导入"), claim_new_entries=False)
         exception_audits = []
-        for values in parsed.events:
+        with db.session.no_autoflush:
+            batch.prefetch(parsed.events)
+        for number, values in enumerate(parsed.events, start=1):
+            if progress is not None:
+                progress(number, total, SAVING)
             event = existing.get(values.uid)
             if event is None:
                 event = batch.create(values, action="import")
@@ -219,9 +278,7 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
                     result.unchanged += 1
                 else:
                     result.updated += 1
-        batch.flush()
-        series_exceptions.record_import_audits(exception_audits, user)
-        db.session.commit()
+        batch.commit(lambda: series_exceptions.record_import_audits(exception_audits, user))
     except ImportRefused:
         db.session.rollback()
         raise
@@ -232,19 +289,59 @@ def _import_calendar(data: bytes, user: Optional[User]) -> ImportResult:
     return result
 
 
-def parse_calendar(data: bytes) -> ParsedCalendar:
+def _resolve_attendees(events: list[EventInput], warnings: list[str]) -> None:
+    """ATTENDEEs known by address only: the people with those addresses, in one query per
+    500; those without a match and without a name are left out (a person needs a name)."""
+    nameless = {
+        row.person.match["email"]
+        for values in events
+        for row in values.participants
+        if isinstance(row.person, EntryRef) and not row.person.defaults.get("name")
+    }
+    if not nameless:
+        return
+    found: dict[str, Person] = {}
+    addresses = sorted(nameless)
+    for start in range(0, len(addresses), 500):
+        chunk = addresses[start : start + 500]
+        for person in db.session.scalars(select(Person).where(Person.email.in_(chunk))):
+            found.setdefault(person.email, person)
+    left_out = 0
+    for values in events:
+        kept = []
+        for row in values.participants:
+            reference = row.person
+            if isinstance(reference, EntryRef) and not reference.defaults.get("name"):
+                person = found.get(reference.match["email"])
+                if person is None:
+                    left_out += 1
+                    continue
+                row.person = person
+            kept.append(row)
+        values.participants = kept
+    if left_out:
+        warnings.append(
+            _(
+                "%(n)s 位参与者（ATTENDEE）只有邮箱地址，且与人员名录中的人对不上，未导入。",
+                n=left_out,
+            )
+        )
+
+
+def parse_calendar(data: bytes, max_bytes: Any = ...) -> ParsedCalendar:
     """Every event of the file as input values, with the problems of those that cannot be
-    read (with their line numbers); raises ImportRefused when the file as a whole cannot.
-    Messages follow the page's language, or the default language outside a request."""
+    read (with their line numbers) and the repairs made (warnings); raises ImportRefused
+    when the file as a whole cannot. Messages follow the page's language, or the default
+    language outside a request."""
     if has_request_context():
-        return _parse_calendar(data)
+        return _parse_calendar(data, max_bytes)
     with default_locale():
-        return _parse_calendar(data)
+        return _parse_calendar(data, max_bytes)
 
 
-def _parse_calendar(data: bytes) -> ParsedCalendar:
-    limit = max_import_bytes()
-    if len(data) > limit:
+def _parse_calendar(data: bytes, max_bytes=..., progress=None) -> ParsedCalendar:
+    limit = max_import_bytes() if max_bytes is ... else max_bytes
+    if limit is not None and len(data) > limit:
         raise ImportRefused(
             [
                 _(
@@ -256,36 +353,51 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
         )
     if not data.strip():
         raise ImportRefused([_("文件是空的。")])
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
+    if not head.startswith(b"BEGIN:VCALENDAR"):
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+            raise ImportRefused([_("文件不是 UTF-8 编码（第 %(n)s 个字节处无法解码）。", n=1)])
+        raise ImportRefused([_("这不是 iCalendar 文件：文件应以 BEGIN:VCALENDAR 开头。")])
     try:
-        text = data.decode("utf-8-sig")
+        read = read_calendar(data)
     except UnicodeDecodeError as error:
         raise ImportRefused(
             [_("文件不是 UTF-8 编码（第 %(n)s 个字节处无法解码）。", n=error.start + 1)]
         ) from error
-    if not text.lstrip().upper().startswith("BEGIN:VCALENDAR"):
+    except RecursionError as error:
+        raise ImportRefused([_("文件中的组件嵌套太深，无法读取。")]) from error
+    if not read.calendars:
         raise ImportRefused([_("这不是 iCalendar 文件：文件应以 BEGIN:VCALENDAR 开头。")])
     try:
-        calendar = Calendar.from_ical(text)
-    except (ValueError, IndexError, KeyError, TypeError) as error:
-        raise ImportRefused(
-            [_("文件格式错误，无法解析：%(error)s", error=str(error)[:200])]
-        ) from error
-    # A VEVENT's broken values are reported with the event, below.
-    broken = [
-        str(error)
-        for component in calendar.walk()
-        if component.name != "VEVENT"
-        for error in getattr(component, "errors", [])
-    ]
-    if broken:
-        raise ImportRefused([_("文件中有无法解析的内容：%(error)s", error=str(broken[0])[:200])])
+        return _parse_read_calendar(read, limit, progress)
+    except ImportRefused:
+        raise
+    except Exception as error:  # a sentence, never a traceback (issue 17)
+        current_app.logger.exception("iCalendar file could not be read")
+        raise ImportRefused([_("文件无法读取，未导入任何内容。请检查文件后重试。")]) from error
+
+
+def _parse_read_calendar(read: ReadCalendar, limit, progress) -> ParsedCalendar:
+    calendar = read.calendars[0]
+    for other in read.calendars[1:]:  # several VCALENDARs in one file: their events count
+        for component in other.subcomponents:
+            calendar.add_component(component)
     is_ours = str(calendar.get("PRODID", "")) == PRODID
     parsed = ParsedCalendar()
+    for error in read.errors:
+        if error.component not in ("VEVENT", "VALARM"):
+            parsed.warnings.append(
+                _(
+                    "第 %(line)s 行无法解析，已跳过：%(text)s",
+                    line=error.line,
+                    text=_quoted_name(error.name),
+                )
+            )
     zones = _calendar_zones(calendar, parsed.warnings)
     components = calendar.walk("VEVENT")
     if not components:
         raise ImportRefused([_("文件中没有任何活动（VEVENT）。")])
-    if len(components) > MAX_EVENTS:
+    if limit is not None and len(components) > MAX_EVENTS:
         raise ImportRefused(
             [
                 _(
@@ -295,29 +407,46 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
                 )
             ]
         )
-    lines = _vevent_lines(text)
-    seen: set[str] = set()
+    _count_unused_components(calendar, parsed.dropped)
+    lines = [number for name, number in read.begin_lines if name == "VEVENT"]
+    index_by_uid: dict[str, int] = {}
     series: dict[str, series_exceptions.SeriesSource] = {}
     overrides = []  # read once every series is (an override may come first)
     for number, component in enumerate(components, start=1):
+        if progress is not None:
+            progress(number, len(components))
         if component.get("RECURRENCE-ID") is not None:
             overrides.append((number, component))
             continue
-        summary = str(component.get("SUMMARY", "") or "")[:40]
-        where = _("第 %(n)s 个活动", n=number) + (f"“{summary}”" if summary else "")
+        where = _event_name(component, number)
         line = lines[number - 1] if number <= len(lines) else 0
+        fixes: list[str] = []
         try:
-            _check_values_parsed(component)
-            values = _read_event(component, is_ours, zones, parsed.warnings)
+            _skip_unreadable_lines(component, fixes)
+            _keep_first_of_repeated(component, fixes)
+            values = _read_event(component, is_ours, zones, parsed.warnings, fixes, parsed.dropped)
         except _EventProblem as problem:
             parsed.problems.append(Problem(line, where, str(problem)))
             continue
-        if values.uid in seen:
-            message = _("UID“%(uid)s”在文件中出现了不止一次。", uid=values.uid[:80])
+        except Exception:  # a sentence naming the event, never a traceback
+            current_app.logger.exception("iCalendar event could not be read")
+            message = _("此活动无法读取，请检查它的内容。")
             parsed.problems.append(Problem(line, where, message))
             continue
-        seen.add(values.uid)
-        parsed.events.append(values)
+        if values.uid in index_by_uid:
+            fixes.append(
+                _(
+                    "UID“%(uid)s”在文件中出现了不止一次，已保留最后一个。",
+                    uid=values.uid[:80],
+                )
+            )
+            parsed.events[index_by_uid[values.uid]] = values
+        else:
+            index_by_uid[values.uid] = len(parsed.events)
+            parsed.events.append(values)
+        if fixes:
+            parsed.corrected.add(values.uid)
+            parsed.warnings.extend(str(Problem(line, where, fix)) for fix in fixes)
         if values.recurrence_rule:
             try:
                 series[values.uid] = _series_source(component, values, zones)
@@ -332,6 +461,10 @@ def _parse_calendar(data: bytes) -> ParsedCalendar:
                 )
             )
     _read_overrides(overrides, series, lines, parsed)
+    for name, count in sorted(parsed.dropped.items()):
+        parsed.warnings.append(
+            _("本系统没有存放 %(name)s 的地方，已略过 %(n)s 处。", name=name, n=count)
+        )
     return parsed
 
 
@@ -391,13 +524,144 @@ def _read_overrides(overrides: list, series: dict, lines: list[int], parsed: Par
     )
 
 
-def _vevent_lines(text: str) -> list[int]:
-    """The line number of each BEGIN:VEVENT, in file order (the order of `walk`)."""
-    return [
-        number
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip().upper() == "BEGIN:VEVENT"
-    ]
+def _event_name(component, number: int) -> str:
+    """How a message names an event: its place in the file and its title, else its UID."""
+    where = _("第 %(n)s 个活动", n=number)
+    summary = _text(_as_list(component.get("SUMMARY"))[0] if "SUMMARY" in component else None)
+    if summary:
+        return where + f"“{summary[:40]}”"
+    uid = _text(_as_list(component.get("UID"))[0] if "UID" in component else None)
+    return where + (f"（UID {uid[:60]}）" if uid else "")
+
+
+def _quoted_name(name: str) -> str:
+    return name or _("（无法识别的行）")
+
+
+# What an event must have readable: without them it is not the same event (issue 17).
+IDENTITY_PROPERTIES = frozenset(("UID", "DTSTART", "RRULE", "RECURRENCE-ID"))
+# Properties every import reads or may leave out without losing anything (stamps).
+READ_PROPERTIES = frozenset(
+    (
+        "UID",
+        "DTSTAMP",
+        "CREATED",
+        "LAST-MODIFIED",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "SUMMARY",
+        "DESCRIPTION",
+        "LOCATION",
+        "GEO",
+        "RRULE",
+        "EXDATE",
+        "RDATE",
+        "RECURRENCE-ID",
+        "STATUS",
+        "CLASS",
+        "SEQUENCE",
+        "CATEGORIES",
+        "TRANSP",
+        "ORGANIZER",
+        "ATTENDEE",
+        X_APPLE_LOCATION,
+    )
+)
+# In this tracker's own files: the event page's URL (made again on export) and X-TRACKER-*.
+OWN_FILE_PROPERTIES = frozenset(("URL",))
+
+
+# Properties an event has once (RFC 5545 §3.6.1); a repeated one keeps its first value.
+SINGLE_PROPERTIES = frozenset(
+    (
+        "UID",
+        "DTSTAMP",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "SUMMARY",
+        "DESCRIPTION",
+        "LOCATION",
+        "GEO",
+        "STATUS",
+        "CLASS",
+        "SEQUENCE",
+        "LAST-MODIFIED",
+        "CREATED",
+        "TRANSP",
+        "ORGANIZER",
+        "RECURRENCE-ID",
+        X_APPLE_LOCATION,
+    )
+)
+
+
+def _keep_first_of_repeated(component, fixes: list[str]) -> None:
+    """A property that may appear once but appears more often keeps its first value."""
+    for name in list(component):
+        upper = name.upper()
+        single = upper in SINGLE_PROPERTIES or (
+            upper.startswith(X_PREFIX) and upper not in (X_ORGANIZATION, X_STOP, X_TEAM)
+        )
+        value = component[name]
+        if single and isinstance(value, list) and len(value) > 1:
+            component[name] = value[0]
+            fixes.append(_("%(name)s 出现了 %(n)s 次，已使用第一个。", name=upper, n=len(value)))
+
+
+def _skip_unreadable_lines(component, fixes: list[str]) -> None:
+    """Drop the lines of the event that could not be read, each with a note; refuse the
+    event when one of them is part of its identity (UID, DTSTART, RRULE, RECURRENCE-ID)."""
+    for error in getattr(component, "line_errors", []):
+        name = error.name.upper()
+        if name == "SEQUENCE":
+            continue  # read as text below, and refused with its range (it orders updates)
+        if name in IDENTITY_PROPERTIES:
+            value = component.get(name)
+            shown = str(_as_list(value)[0])[:20] if value is not None else ""
+            raise _EventProblem(
+                _(
+                    "第 %(line)s 行：%(name)s 的值“%(value)s”无法识别。",
+                    line=error.line,
+                    name=name,
+                    value=shown,
+                )
+            )
+        if name and name in component:
+            kept = [value for value in _as_list(component[name]) if not isinstance(value, vBroken)]
+            if kept:
+                component[name] = kept if len(kept) > 1 else kept[0]
+            else:
+                del component[name]
+        fixes.append(
+            _(
+                "第 %(line)s 行无法解析，已跳过：%(text)s",
+                line=error.line,
+                text=_quoted_name(name),
+            )
+        )
+
+
+def _count_unused_components(calendar, dropped: Counter) -> None:
+    """Components the tracker has no place for (VTODO, VJOURNAL…), counted by name."""
+    for component in calendar.subcomponents:
+        if component.name not in ("VEVENT", "VTIMEZONE"):
+            dropped[component.name or "?"] += 1
+    for event in calendar.walk("VEVENT"):
+        for component in event.subcomponents:
+            if component.name != "VALARM":
+                dropped[component.name or "?"] += 1
+
+
+def _count_unused_properties(component, is_ours: bool, dropped: Counter) -> None:
+    for name in component:
+        upper = name.upper()
+        if upper in READ_PROPERTIES:
+            continue
+        if is_ours and (upper in OWN_FILE_PROPERTIES or upper.startswith(X_PREFIX)):
+            continue
+        dropped[upper] += len(_as_list(component[name]))
 
 
 class _EventProblem(ValueError):
@@ -421,39 +685,53 @@ def _calendar_zones(calendar, warnings: list[str]) -> ZoneResolver:
     return ZoneResolver(calendar, default_zone)
 
 
-def _check_values_parsed(component) -> None:
-    """Refuse an event with a value icalendar could not read (a SEQUENCE out of range…)."""
-    for name, _error in getattr(component, "errors", []):
-        value = str(component.get(name, ""))[:20]
-        raise _EventProblem(_("%(name)s 的值“%(value)s”无法识别。", name=name, value=value))
-
-
-def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[str]) -> EventInput:
+def _read_event(
+    component,
+    is_ours: bool,
+    zones: ZoneResolver,
+    warnings: list[str],
+    fixes: Optional[list[str]] = None,
+    dropped: Optional[Counter] = None,
+) -> EventInput:
+    """One VEVENT as input values. What a calendar program would repair is repaired, with
+    a sentence in `fixes` (issue 17); what it would refuse raises _EventProblem."""
+    fixes = [] if fixes is None else fixes
+    start_property = component.get("DTSTART")
+    if start_property is None:
+        raise _EventProblem(_("缺少开始时间（DTSTART）。"))
     uid = _text(component.get("UID"))
     if not uid:
-        raise _EventProblem(_("缺少 UID。"))
+        uid = _derived_uid(component)
+        fixes.append(
+            _("缺少 UID，已按开始时间、标题和地点生成（重新导入同一文件会更新而不是重复）。")
+        )
     if len(uid) > LIMITS["uid"]:
         raise _EventProblem(_("UID 太长（最多 %(n)s 个字符）。", n=LIMITS["uid"]))
     title = _text(component.get("SUMMARY"))
     if not title:
-        raise _EventProblem(_("缺少标题（SUMMARY）。"))
+        title = _("（无标题）")
+        fixes.append(_("缺少标题（SUMMARY），已记为“（无标题）”。"))
     if len(title) > LIMITS["title"]:
-        raise _EventProblem(_("标题太长（最多 %(n)s 个字符）。", n=LIMITS["title"]))
-    start_property = component.get("DTSTART")
-    if start_property is None:
-        raise _EventProblem(_("缺少开始时间（DTSTART）。"))
+        title = title[: LIMITS["title"]]
+        fixes.append(_("标题太长，已截取前 %(n)s 个字符。", n=LIMITS["title"]))
     start = start_property.dt
+    if not isinstance(start, date):  # a TIME, DURATION or PERIOD where a date belongs
+        raise _EventProblem(_("开始时间（DTSTART）不是日期或日期时间。"))
     is_all_day = isinstance(start, date) and not isinstance(start, datetime)
     timezone = zones.preferred_zone if is_all_day else _zone_name(start_property, zones, is_ours)
     zone = _zone(timezone)
     starts_at = _to_utc(start, zone) if is_all_day else _moment(start_property, zones)
     end_property = component.get("DTEND")
+    ends_at = None
     if end_property is not None:
         end = end_property.dt
         end_is_date = isinstance(end, date) and not isinstance(end, datetime)
-        if end_is_date != is_all_day:
-            raise _EventProblem(_("开始和结束时间一个是日期、一个是日期时间，无法对应。"))
-        ends_at = _to_utc(end, zone) if is_all_day else _moment(end_property, zones)
+        if not isinstance(end, date):
+            fixes.append(_("结束时间（DTEND）不是日期或日期时间，已忽略。"))
+        elif end_is_date != is_all_day:
+            fixes.append(_("开始和结束时间一个是日期、一个是日期时间，已忽略结束时间。"))
+        else:
+            ends_at = _to_utc(end, zone) if is_all_day else _moment(end_property, zones)
     elif component.get("DURATION") is not None:
         duration = component.get("DURATION").dt
         if is_all_day:
@@ -463,10 +741,11 @@ def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[st
             start_zone = _moment_zone(start_property, zones)
             local = starts_at.astimezone(start_zone).replace(tzinfo=None) + duration
             ends_at = _to_utc(local, start_zone)
-    else:
+    if ends_at is not None and ends_at < starts_at:
+        fixes.append(_("结束时间早于开始时间，已按没有时长的活动导入。"))
+        ends_at = None
+    if ends_at is None:
         ends_at = _to_utc(start + timedelta(days=1), zone) if is_all_day else starts_at
-    if ends_at < starts_at:
-        raise _EventProblem(_("结束时间早于开始时间。"))
     sequence = _integer(component.get("SEQUENCE"), 0, "SEQUENCE", high=MAX_SEQUENCE)
     if sequence < 0:
         raise _EventProblem(_("SEQUENCE 不能为负数。"))
@@ -478,7 +757,9 @@ def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[st
         "ends_at": ends_at,
         "timezone": timezone,
         "is_all_day": is_all_day,
-        "recurrence_rule": _read_rule(component, starts_at, is_all_day, zone, warnings, title),
+        "recurrence_rule": _read_rule(
+            component, starts_at, is_all_day, zone, warnings, title, fixes
+        ),
         "status": STATUSES.get(_text(component.get("STATUS")).upper(), "confirmed"),
         "visibility": (
             "internal"
@@ -487,9 +768,12 @@ def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[st
         ),
         "sequence": sequence,
         "updated_at": _to_utc(last_modified.dt, UTC) if last_modified is not None else None,
-        "stops": _read_stops(component, zone),
+        "stops": _read_stops(component, zone, is_ours),
         "category": _read_category(component),
+        "transparency": _read_transparency(component, is_all_day),
+        "extra_categories": None,
     }
+    carried = {"transparency"}
     if is_ours:
         given = TRACKER_FIELDS
         for declared, name in PLAIN_FIELDS:
@@ -506,13 +790,34 @@ def _read_event(component, is_ours: bool, zones: ZoneResolver, warnings: list[st
         values["campaign"] = _read_campaign(component)
         values["organizations"] = _read_organizations(component)
         values["participants"] = _read_teams(component)
+        category = values["category"].name if values["category"] is not None else None
+        values["extra_categories"] = _extra_categories(component, skip=category)
+        carried.add("extra_categories")
     else:
         given = STANDARD_FIELDS | ({"category"} if values["category"] is not None else set())
         values["description"] = _text(component.get("DESCRIPTION")) or None
+        if values["category"] is not None:
+            values["extra_categories"] = _extra_categories(component, skip=None, first=1)
+            carried.add("extra_categories")
+        attendees = _read_attendees(component)
+        if attendees:
+            values["participants"] = attendees
+            carried.add(PEOPLE)
+    organizer = _read_organizer(component)
+    if organizer is not None:
+        values["organizer_name"], values["organizer_address"] = organizer
+        carried |= {"organizer_name", "organizer_address"}
+    alarms = _read_alarms(component, fixes)
+    if alarms is not None:
+        values["alarms"] = alarms
+        carried.add("alarms")
     theme = values.get("theme")
     if theme and len(theme) > LIMITS["theme"]:
-        raise _EventProblem(_("主题太长（最多 %(n)s 个字符）。", n=LIMITS["theme"]))
-    return EventInput(**values, given=frozenset(given))
+        values["theme"] = theme[: LIMITS["theme"]]
+        fixes.append(_("主题太长，已截取前 %(n)s 个字符。", n=LIMITS["theme"]))
+    if dropped is not None:
+        _count_unused_properties(component, is_ours, dropped)
+    return EventInput(**values, given=frozenset(given) | carried)
 
 
 def _text(value: Any) -> str:
@@ -634,16 +939,31 @@ def _to_utc(moment, zone) -> datetime:
 
 
 def _read_rule(
-    component, start: datetime, is_all_day: bool, zone, warnings: list[str], title: str
+    component,
+    start: datetime,
+    is_all_day: bool,
+    zone,
+    warnings: list[str],
+    title: str,
+    fixes: Optional[list[str]] = None,
 ) -> Optional[str]:
-    """The RRULE as stored: UNTIL in UTC next to a timed start, a DATE next to an all-day one."""
+    """The RRULE as stored: UNTIL in UTC next to a timed start, a DATE next to an all-day one.
+
+    Several RRULEs (RFC 2445 allowed them) are combined into one when they differ in one
+    BY part only (their union); otherwise the first is kept, with a note."""
     rules = component.get("RRULE")
     if rules is None:
         return None
     if isinstance(rules, list):
-        if len(rules) > 1:
-            raise _EventProblem(_("本系统每个活动只支持一条重复规则（RRULE）。"))
-        rules = rules[0]
+        combined = combine_rules(rules)
+        if len(rules) > 1 and fixes is not None:
+            if combined is not None:
+                fixes.append(_("有 %(n)s 条重复规则（RRULE），已合并为一条。", n=len(rules)))
+            else:
+                fixes.append(
+                    _("有 %(n)s 条重复规则（RRULE）且无法合并，只导入了第一条。", n=len(rules))
+                )
+        rules = combined if combined is not None else rules[0]
     text = rules.to_ical().decode()
     try:
         rule = stored_rule(text, zone, is_all_day)
@@ -662,6 +982,26 @@ def _read_rule(
             )
         )
     return rule
+
+
+def combine_rules(rules: list) -> Optional[vRecur]:
+    """One rule with the occurrences of all: possible when they differ in one list part
+    (BYDAY, BYMONTHDAY…) and agree on everything else; None when they cannot be combined."""
+    parts = [{key.upper(): list(value) for key, value in rule.items()} for rule in rules]
+    keys = set().union(*parts)
+    differing = [key for key in keys if any(part.get(key) != parts[0].get(key) for part in parts)]
+    if not differing:
+        return rules[0]
+    if len(differing) != 1 or not differing[0].startswith("BY") or "COUNT" in keys:
+        return None
+    key = differing[0]
+    if any(key not in part for part in parts):
+        return None
+    union: list = []
+    for part in parts:
+        union += [value for value in part[key] if value not in union]
+    combined = vRecur({**parts[0], key: union})
+    return combined
 
 
 def _read_headcount(text: str) -> tuple[Optional[int], bool]:
@@ -695,7 +1035,7 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _read_stops(component, zone) -> list[StopRow]:
+def _read_stops(component, zone, is_ours: bool = True) -> list[StopRow]:
     stops = []
     for value in _as_list(component.get(X_STOP)):
         name = _text(value)
@@ -718,13 +1058,169 @@ def _read_stops(component, zone) -> list[StopRow]:
     if stops:
         return stops
     location = _text(component.get("LOCATION"))
+    details: dict[str, Any] = {}
+    if not is_ours:
+        location = _read_apple_location(component, location, details)
     if not location:
         return []
-    details = {}
     geo = component.get("GEO")
     if geo is not None:
         details["latitude"], details["longitude"] = _coordinates([geo.latitude, geo.longitude])
     return [StopRow(location=EntryRef(Location, {"name": location[: LIMITS["name"]]}, details))]
+
+
+def _read_apple_location(component, location: str, details: dict[str, Any]) -> str:
+    """Apple's X-APPLE-STRUCTURED-LOCATION: the place's name (X-TITLE), address and a
+    geo: URI. Apple writes "name\\naddress" into LOCATION; the title names the place."""
+    value = component.get(X_APPLE_LOCATION)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return location
+    params = _param_values(value, {"title": "X-TITLE", "address": "X-ADDRESS"})
+    if params["address"]:
+        details["address"] = params["address"].replace("\\n", "\n")[: LIMITS["address"]]
+    uri = str(value).strip()
+    if uri.lower().startswith("geo:"):
+        coordinates = uri[4:].split(";")[0].split(",")[:2]
+        details["latitude"], details["longitude"] = _coordinates(coordinates)
+    title = (params["title"] or "").strip()
+    return title or location.split("\n")[0]
+
+
+def _derived_uid(component) -> str:
+    """A UID for an event without one, the same for the same DTSTART, SUMMARY and LOCATION,
+    so importing the file again updates the event instead of adding a second one."""
+    start = component.get("DTSTART")
+    parts = [
+        start.to_ical().decode() if hasattr(start, "to_ical") else str(start),
+        str(start.params.get("TZID", "")) if hasattr(start, "params") else "",
+        _text(component.get("SUMMARY")),
+        _text(component.get("LOCATION")),
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f"{digest}@imported.{UID_DOMAIN}"
+
+
+TRANSPARENCIES = {"OPAQUE": "opaque", "TRANSPARENT": "transparent"}
+
+
+def _read_transparency(component, is_all_day: bool) -> Optional[str]:
+    """TRANSP as stored: None where it is what the event's kind implies (all-day events are
+    TRANSPARENT, others OPAQUE), so a file's explicit default and no TRANSP read the same."""
+    code = TRANSPARENCIES.get(_text(component.get("TRANSP")).upper())
+    implied = "transparent" if is_all_day else "opaque"
+    return None if code in (None, implied) else code
+
+
+def _extra_categories(component, skip: Optional[str], first: int = 0) -> Optional[str]:
+    """The CATEGORIES after the event's category, one per line (at most 500 characters)."""
+    names = [
+        str(name).strip()
+        for item in _as_list(component.get("CATEGORIES"))
+        for name in getattr(item, "cats", [item])
+    ]
+    names = [name.replace("\n", " ")[:60] for name in names if name][first:]
+    if skip is not None and skip in names:
+        names.remove(skip)
+    kept: list[str] = []
+    for name in names:
+        if name not in kept and len("\n".join([*kept, name])) <= 500:
+            kept.append(name)
+    return "\n".join(kept) or None
+
+
+# The organiser address this tracker writes into public feeds (a site mailbox, not a person's).
+_NO_REPLY = "mailto:noreply@"
+
+
+def _read_organizer(component) -> Optional[tuple[Optional[str], str]]:
+    """The ORGANIZER's name and address; None when absent or the tracker's own no-reply."""
+    value = component.get("ORGANIZER")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    address = str(value).strip()
+    if not address or address.lower().startswith(_NO_REPLY):
+        return None
+    if address.lower().startswith("mailto:"):
+        address = address[7:]
+    name = _param_values(value, {"name": "CN"})["name"]
+    return (_bounded(name.strip() if name else None, "name"), address[:320])
+
+
+# ATTENDEE's ROLE as a participation role.
+ATTENDEE_ROLES = {"CHAIR": "speaker", "NON-PARTICIPANT": "guest"}
+
+
+def _read_attendees(component) -> list[ParticipationRow]:
+    """ATTENDEEs as people taking part: matched by e-mail, then by name (CN); a new person
+    is only made from a name. Each person once."""
+    rows: list[ParticipationRow] = []
+    seen: set[tuple] = set()
+    for value in _as_list(component.get("ATTENDEE")):
+        address = str(value).strip()
+        email = address[7:].strip()[:200] if address.lower().startswith("mailto:") else ""
+        params = _param_values(value, {"name": "CN", "role": "ROLE", "status": "PARTSTAT"})
+        name = (params["name"] or "").strip()[:100]
+        if not email and not name:
+            continue
+        key = ("email", email.lower()) if email else ("name", name)
+        if key in seen:
+            continue
+        seen.add(key)
+        match = {"email": email} if email else {"name": name}
+        reference = EntryRef(
+            Person,
+            match,
+            defaults={"name": name} if name else {},
+            fallback={"name": name} if email and name else None,
+        )
+        rows.append(
+            ParticipationRow(
+                person=reference,
+                organization=None,
+                role=ATTENDEE_ROLES.get((params["role"] or "").upper(), "participant"),
+                attended=(params["status"] or "").upper() != "DECLINED",
+            )
+        )
+    return rows
+
+
+# What an alarm keeps: when and how it reminds; never its ATTENDEEs (e-mail alarms' addresses).
+ALARM_PROPERTIES = ("ACTION", "TRIGGER", "DURATION", "REPEAT", "DESCRIPTION", "SUMMARY")
+MAX_ALARMS = 5
+MAX_ALARM_TEXT = 4000
+
+
+def _read_alarms(component, fixes: list[str]) -> Optional[str]:
+    """The event's VALARMs as iCalendar text (what private feeds write back); None without."""
+    found = [item for item in component.subcomponents if item.name == "VALARM"]
+    if not found:
+        return None
+    texts = []
+    for alarm in found[:MAX_ALARMS]:
+        if getattr(alarm, "line_errors", None) or "TRIGGER" not in alarm or "ACTION" not in alarm:
+            continue
+        kept = Alarm()
+        for name in ALARM_PROPERTIES:
+            if name in alarm:
+                kept.add(name, alarm[name], encode=False)
+        if str(kept["ACTION"]).upper() == "EMAIL":
+            # An e-mail alarm needs ATTENDEEs (contact data): kept as a display alarm.
+            kept["ACTION"] = vText("DISPLAY")
+            kept.pop("SUMMARY", None)
+        if "DESCRIPTION" not in kept and str(kept["ACTION"]).upper() == "DISPLAY":
+            kept.add("DESCRIPTION", _text(component.get("SUMMARY")) or "Reminder")
+        texts.append(kept.to_ical().decode())
+    if len(found) > MAX_ALARMS:
+        fixes.append(_("提醒（VALARM）超过 %(n)s 个，只保留了前 %(n)s 个。", n=MAX_ALARMS))
+    text = "".join(texts)
+    if len(text) > MAX_ALARM_TEXT:
+        fixes.append(_("提醒（VALARM）内容太长，未导入。"))
+        return None
+    return text or None
 
 
 def _utc_time(text: Optional[str]) -> Optional[datetime]:

@@ -40,7 +40,16 @@ OWN_PROPERTIES = {
     "stops": X_STOP,
     "organizations": X_ORGANIZATION,
     "participants": X_TEAM,
+    "transparency": "TRANSP",
+    "extra_categories": "CATEGORIES",
+    "organizer_name": "ORGANIZER",
+    "organizer_address": "ORGANIZER",
+    "alarms": "VALARM",
 }
+# Apple Calendar's place with coordinates and address; written for the first stop with
+# coordinates, read from other calendars' files.
+X_APPLE_LOCATION = "X-APPLE-STRUCTURED-LOCATION"
+TRANSPARENCY_VALUES = {"opaque": "OPAQUE", "transparent": "TRANSPARENT"}
 
 # Parameters of the structured properties.
 STOP_PARAMS = {

@@ -15,9 +15,14 @@ from sqlalchemy import select
 from tracker.events.fields import PRIVATE, PUBLIC
 from tracker.events.queries import ID_FILTERS, EventFilters, parse_event_filters
 from tracker.extensions import db
-from tracker.feeds import blueprint
-from tracker.feeds.forms import FeedTokenForm, ImportForm
-from tracker.feeds.importer import ImportRefused, import_calendar
+from tracker.feeds import blueprint, uploads
+from tracker.feeds.forms import ConfirmImportForm, FeedTokenForm, ImportForm
+from tracker.feeds.importer import (
+    ImportRefused,
+    import_calendar,
+    max_import_bytes,
+    parse_calendar,
+)
 from tracker.feeds.queries import private_feed_events, public_feed_events
 from tracker.feeds.services import (
     FeedTokenError,
@@ -30,6 +35,7 @@ from tracker.feeds.services import (
     user_for_token,
     webcal_url,
 )
+from tracker.jobs import start_job
 from tracker.models import Event
 from tracker.web import content_disposition, safe_next_url
 
@@ -246,17 +252,82 @@ def revoke_token(token_id: int):
 @blueprint.route("/feeds/import", methods=["GET", "POST"])
 @login_required
 def import_file():
-    """Upload an .ics file: events are created or updated by UID, all or nothing."""
+    """Upload an .ics file, see what it would import (with the repairs made), then confirm:
+    events are created or updated by UID, all or nothing. Large files are checked and
+    imported as background jobs."""
     form = ImportForm()
-    result = None
+    confirm_form = ConfirmImportForm()
+    if request.method == "POST" and "upload_id" in request.form:
+        return _confirm_or_cancel(form, confirm_form)
+    if request.method == "GET" and request.args.get("upload"):
+        upload_id = request.args["upload"]
+        preview = uploads.load_preview(upload_id, current_user)
+        if preview is None:
+            abort(404)
+        confirm_form.upload_id.data = upload_id
+        return _import_page(form, confirm_form=confirm_form, preview=preview)
     status = 200
     if form.validate_on_submit():
         data = form.file.data.read()
         try:
-            result = import_calendar(data, user=current_user)
+            if len(data) > max_import_bytes():
+                parse_calendar(data)  # refuses with the size limit's sentence
+            if uploads.is_large(len(data)):
+                upload_id = uploads.keep_upload(data, current_user)
+                job_id = start_job(
+                    "ics_preview",
+                    title=_("检查 iCalendar 文件"),
+                    owner_id=current_user.id,
+                    params={
+                        "upload_id": upload_id,
+                        "owner_id": current_user.id,
+                        "preview_url": url_for("feeds.import_file", upload=upload_id),
+                    },
+                )
+                return redirect(url_for("jobs.show_job", job_id=job_id))
+            preview = uploads.preview_of(data)
         except ImportRefused as refusal:
             form.file.errors.extend(refusal.messages)
             status = 400
+        else:
+            upload_id = uploads.keep_upload(data, current_user)
+            uploads.save_preview(upload_id, preview)
+            confirm_form.upload_id.data = upload_id
+            return _import_page(form, confirm_form=confirm_form, preview=preview)
     elif request.method == "POST":
         status = 400
-    return render_template("feeds/import.html", form=form, result=result), status
+    return _import_page(form, status=status)
+
+
+def _confirm_or_cancel(form: ImportForm, confirm_form: ConfirmImportForm):
+    """Step two: import the kept upload (confirm), or forget it (cancel)."""
+    if not confirm_form.validate_on_submit():
+        abort(400)
+    upload_id = confirm_form.upload_id.data
+    data = uploads.upload_bytes(upload_id, current_user)
+    if not data:
+        form.file.errors = [_("上传的文件已失效，请重新上传。")]
+        return _import_page(form, status=400)
+    uploads.forget_upload(upload_id, current_user)
+    if not confirm_form.confirm.data:
+        flash(_("已取消导入，没有保存任何内容。"), "success")
+        return redirect(url_for("feeds.import_file"))
+    if uploads.is_large(len(data)):
+        job_id = start_job(
+            "ics_import",
+            title=_("导入 iCalendar 文件"),
+            owner_id=current_user.id,
+            params={"owner_id": current_user.id, "events_url": url_for("events.list_events")},
+            payload=data,
+        )
+        return redirect(url_for("jobs.show_job", job_id=job_id))
+    try:
+        result = import_calendar(data, user=current_user)
+    except ImportRefused as refusal:
+        form.file.errors = list(refusal.messages)
+        return _import_page(form, status=400)
+    return _import_page(form, result=result)
+
+
+def _import_page(form, status: int = 200, **context):
+    return render_template("feeds/import.html", form=form, **context), status

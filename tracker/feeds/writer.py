@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tracker.feeds.builder import FeedContext, build_calendar, vevent_properties
+from tracker.feeds.builder import AlarmText, FeedContext, build_calendar, vevent_properties
 from tracker.feeds.overrides import override_property_lists
 from tracker.feeds.queries import FeedEvent
 
@@ -38,6 +38,9 @@ def render_calendar(
         for component in [properties, *override_property_lists(event, properties)]:
             lines.append(b"BEGIN:VEVENT\r\n")
             for name_, value in component:
+                if isinstance(value, AlarmText):
+                    lines.append(value.lines())
+                    continue
                 cached = encoded.get(id(value))
                 if cached is None:
                     cached = content_line(name_, value)

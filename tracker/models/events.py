@@ -104,6 +104,10 @@ class Event(Base):
         CheckConstraint("sequence >= 0", name="sequence_not_negative"),
         CheckConstraint(_in("status", EVENT_STATUSES), name="status"),
         CheckConstraint(_in("visibility", EVENT_VISIBILITIES), name="visibility"),
+        CheckConstraint(
+            "transparency IS NULL OR transparency IN ('opaque', 'transparent')",
+            name="transparency",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +156,14 @@ class Event(Base):
     attended_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attended_hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
     organization_headcount: Mapped[Optional[int]] = mapped_column(Integer)
+    # Carried by imported files (tracker.events.fields): TRANSP ("opaque", "transparent", or
+    # NULL when not stated), the CATEGORIES after the first (one per line), the ORGANIZER's
+    # name and address, and the VALARM components as iCalendar text.
+    transparency: Mapped[Optional[str]] = mapped_column(String(20))
+    extra_categories: Mapped[Optional[str]] = mapped_column(String(500))
+    organizer_name: Mapped[Optional[str]] = mapped_column(String(200))
+    organizer_address: Mapped[Optional[str]] = mapped_column(String(320))
+    alarms: Mapped[Optional[str]] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}
 
