@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("events", __name__)
 
-from tracker.events import tracking, views  # noqa: E402,F401
+from tracker.events import search, tracking, views  # noqa: E402,F401

@@ -14,6 +14,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from werkzeug.datastructures import MultiDict
 
+from tracker.events.search import search_condition
 from tracker.extensions import db
 from tracker.i18n import current_language
 from tracker.models import (
@@ -239,18 +240,16 @@ def takes_part(organization_ids: list[int]):
     )
 
 
-def filtered_events(filters: EventFilters, include_internal: bool = False) -> Select:
-    """Events matching every filter (values within one filter are alternatives)."""
+def filtered_events(
+    filters: EventFilters, include_internal: bool = False, search_people: bool = False
+) -> Select:
+    """Events matching every filter (values within one filter are alternatives); the words of
+    the query are searched in people's names too when `search_people` (signed-in readers)."""
     statement = visible_events(include_internal)
     if filters.query:
-        pattern = f"%{_escape_like(filters.query)}%"
-        statement = statement.where(
-            or_(
-                Event.title.ilike(pattern, escape="\\"),
-                Event.description.ilike(pattern, escape="\\"),
-                Event.theme.ilike(pattern, escape="\\"),
-            )
-        )
+        found = search_condition(filters.query, include_people=search_people)
+        if found is not None:
+            statement = statement.where(found)
     if filters.category_ids:
         statement = statement.where(Event.category_id.in_(filters.category_ids))
     if filters.campaign_ids:
@@ -268,10 +267,6 @@ def filtered_events(filters: EventFilters, include_internal: bool = False) -> Se
         window_end = local_day_start((filters.date_to or date(9999, 12, 30)) + timedelta(days=1))
         statement = statement.where(overlapping(window_start, window_end))
     return statement
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def with_list_details(statement: Select) -> Select:

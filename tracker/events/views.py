@@ -61,9 +61,11 @@ def list_events():
     """Events matching the filters in the URL, newest first, paginated."""
     filters = parse_event_filters(request.args)
     statement = with_list_details(
-        filtered_events(filters, include_internal=can_see_internal()).order_by(
-            Event.starts_at.desc(), Event.id.desc()
-        )
+        filtered_events(
+            filters,
+            include_internal=can_see_internal(),
+            search_people=current_user.is_authenticated,
+        ).order_by(Event.starts_at.desc(), Event.id.desc())
     )
     page = db.paginate(
         statement,

@@ -24,6 +24,7 @@ from tracker.models.events import (
     headcount_by_rule,
     new_uid,
 )
+from tracker.models.search import EventSearchText
 
 __all__ = [
     "AuditEntry",
@@ -34,6 +35,7 @@ __all__ = [
     "EVENT_VISIBILITIES",
     "Event",
     "EventOrganization",
+    "EventSearchText",
     "FeedToken",
     "Headcount",
     "Location",

@@ -1,0 +1,204 @@
+"""Keeping and reading the events' search texts (tracker.models.search.EventSearchText).
+
+The text is built from a list of sources, each a query giving (event_id, text) rows for a set
+of events: to make a new field searchable, add a source here. A flush that touches an event,
+its rows, or the name of an entry events refer to rewrites the texts of the events concerned,
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, event, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from tracker.folding import fold, like_pattern, search_words
+from tracker.models import (
+    Campaign,
+    Event,
+    EventOrganization,
+    EventSearchText,
+    Location,
+    Organization,
+    Participation,
+    Person,
+    Stop,
+)
+
+PUBLIC_TEXT, PEOPLE_TEXT = "public_text", "people_text"
+
+
+@dataclass(frozen=True)
+class SearchSource:
+    """Where some searchable text comes from, and which column it goes to."""
+
+    name: str
+    column: str  # PUBLIC_TEXT, or PEOPLE_TEXT for what only signed-in users may search
+    rows: Callable[[], Select]  # (event_id, text) of every event; filtered by event id below
+
+
+def _event_column(column) -> Callable[[], Select]:
+    return lambda: select(Event.id, column)
+
+
+SEARCH_SOURCES: list[SearchSource] = [
+    SearchSource("title", PUBLIC_TEXT, _event_column(Event.title)),
+    SearchSource("theme", PUBLIC_TEXT, _event_column(Event.theme)),
+    SearchSource("description", PUBLIC_TEXT, _event_column(Event.description)),
+    SearchSource("outcome", PUBLIC_TEXT, _event_column(Event.outcome)),
+    SearchSource(
+        "campaign", PUBLIC_TEXT, lambda: select(Event.id, Campaign.name).join(Event.campaign)
+    ),
+    SearchSource(
+        "organizations",
+        PUBLIC_TEXT,
+        lambda: select(EventOrganization.event_id, Organization.name).join(
+            EventOrganization.organization
+        ),
+    ),
+    SearchSource(
+        "organization_short_names",
+        PUBLIC_TEXT,
+        lambda: select(EventOrganization.event_id, Organization.short_name).join(
+            EventOrganization.organization
+        ),
+    ),
+    SearchSource(
+        "teams",
+        PUBLIC_TEXT,
+        lambda: select(Participation.event_id, Organization.name).join(Participation.organization),
+    ),
+    SearchSource(
+        "locations",
+        PUBLIC_TEXT,
+        lambda: select(Stop.event_id, Location.name).join(Stop.location),
+    ),
+    SearchSource(
+        "people",
+        PEOPLE_TEXT,
+        lambda: select(Participation.event_id, Person.name).join(Participation.person),
+    ),
+]
+
+# Entries whose name is part of the events' texts: renaming one rewrites its events' texts.
+NAMED_ENTRIES = {
+    Organization: ("name", "short_name"),
+    Location: ("name",),
+    Person: ("name",),
+    Campaign: ("name",),
+}
+REFRESH_CHUNK = 500
+
+
+def _event_ids_naming(connection, entry) -> set[int]:
+    """The events whose text holds this entry's name."""
+    if isinstance(entry, Organization):
+        statements = [
+            select(EventOrganization.event_id).where(EventOrganization.organization_id == entry.id),
+            select(Participation.event_id).where(Participation.organization_id == entry.id),
+        ]
+    elif isinstance(entry, Location):
+        statements = [select(Stop.event_id).where(Stop.location_id == entry.id)]
+    elif isinstance(entry, Person):
+        statements = [select(Participation.event_id).where(Participation.person_id == entry.id)]
+    else:
+        statements = [select(Event.id).where(Event.campaign_id == entry.id)]
+    return {event_id for statement in statements for event_id in connection.scalars(statement)}
+
+
+def search_texts(connection, event_ids: list[int]) -> dict[int, dict[str, str]]:
+    """The folded texts of the events, by column, from every source."""
+    parts: dict[int, dict[str, list[str]]] = {event_id: defaultdict(list) for event_id in event_ids}
+    for source in SEARCH_SOURCES:
+        statement = source.rows()
+        event_id_column = statement.selected_columns[0]
+        for event_id, value in connection.execute(statement.where(event_id_column.in_(event_ids))):
+            folded = fold(value)
+            if folded and folded not in parts[event_id][source.column]:
+                parts[event_id][source.column].append(folded)
+    return {
+        event_id: {
+            column: " ".join(columns.get(column, [])) for column in (PUBLIC_TEXT, PEOPLE_TEXT)
+        }
+        for event_id, columns in parts.items()
+    }
+
+
+def refresh_search_texts(connection, event_ids=None) -> None:
+    """Rewrite the search texts of `event_ids` (of every event when None)."""
+    table = EventSearchText.__table__
+    if event_ids is None:
+        connection.execute(table.delete())
+        event_ids = connection.scalars(select(Event.id)).all()
+    event_ids = sorted(event_ids)
+    for start in range(0, len(event_ids), REFRESH_CHUNK):
+        chunk = event_ids[start : start + REFRESH_CHUNK]
+        texts = search_texts(connection, chunk)
+        connection.execute(table.delete().where(table.c.event_id.in_(chunk)))
+        existing = set(connection.scalars(select(Event.id).where(Event.id.in_(chunk))))
+        rows = [
+            {"event_id": event_id, **columns}
+            for event_id, columns in texts.items()
+            if event_id in existing
+        ]
+        if rows:
+            connection.execute(table.insert(), rows)
+
+
+def search_condition(query: str, include_people: bool):
+    """Condition on Event: every word of the query is in its text (people's names counted
+    only when `include_people`); None for a query without words."""
+    words = search_words(query)
+    if not words:
+        return None
+    texts = EventSearchText
+    conditions = []
+    for word in words:
+        pattern = like_pattern(word)
+        found = texts.public_text.like(pattern, escape="\\")
+        if include_people:
+            found = or_(found, texts.people_text.like(pattern, escape="\\"))
+        conditions.append(found)
+    return Event.id.in_(select(texts.event_id).where(and_(*conditions)))
+
+
+# --- keeping the texts at every flush ------------------------------------------------------
+
+_TO_REFRESH = "search_texts_to_refresh"
+_RENAMED = "search_entries_renamed"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_events_to_refresh(session: Session, flush_context, instances) -> None:
+    """Remember the events (and renamed entries) whose texts this flush may change."""
+    events, renamed = set(), set()
+    for obj in set(session.new) | set(session.dirty) | set(session.deleted):
+        if isinstance(obj, Event):
+            if obj not in session.deleted:
+                events.add(obj)
+        elif isinstance(obj, (Stop, EventOrganization, Participation)):
+            if obj.event is not None and obj.event not in session.deleted:
+                events.add(obj.event)
+        elif type(obj) in NAMED_ENTRIES and obj in session.dirty:
+            attributes = inspect(obj).attrs
+            if any(attributes[name].history.has_changes() for name in NAMED_ENTRIES[type(obj)]):
+                renamed.add(obj)
+    flush_context.attributes[_TO_REFRESH] = events
+    flush_context.attributes[_RENAMED] = renamed
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_after_flush(session: Session, flush_context) -> None:
+    events = flush_context.attributes.get(_TO_REFRESH, set())
+    renamed = flush_context.attributes.get(_RENAMED, set())
+    if not events and not renamed:
+        return
+    connection = session.connection()
+    event_ids = {item.id for item in events if item.id is not None}
+    for entry in renamed:
+        event_ids |= _event_ids_naming(connection, entry)
+    if event_ids:
+        refresh_search_texts(connection, event_ids)
