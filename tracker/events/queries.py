@@ -114,6 +114,8 @@ class EventFilters:
     date_from: date | None = None
     date_to: date | None = None
     errors: list[str] = field(default_factory=list)
+    # Names typed without a picker that match several entries: (filter name, typed, entries).
+    to_choose: list[tuple[str, str, list]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -144,6 +146,8 @@ def parse_event_filters(args: MultiDict) -> EventFilters:
     filters = EventFilters(query=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH])
     for id_filter in ID_FILTERS:
         wanted = [value.strip() for value in args.getlist(id_filter.name) if value.strip()]
+        if id_filter.slug is None:
+            wanted = _names_to_ids(wanted, id_filter, filters)
         setattr(filters, id_filter.attribute, _resolve_ids(wanted, id_filter, filters.errors))
     for status in args.getlist("status"):
         if not status:
@@ -158,6 +162,35 @@ def parse_event_filters(args: MultiDict) -> EventFilters:
         filters.errors.append(_("结束日期不能早于开始日期。"))
         filters.date_to = None
     return filters
+
+
+def _names_to_ids(values: list[str], id_filter: IdFilter, filters: EventFilters) -> list[str]:
+    """Names typed into a picker without JavaScript, matched on submit: one match becomes its
+    id; several are offered to choose from (`to_choose`); none is reported."""
+    from tracker.directory.lookup import resolve_name
+
+    resolved = []
+    for value in values:
+        if value.isascii() and value.isdigit():
+            resolved.append(value)
+            continue
+        found = resolve_name(id_filter.name, value[:MAX_QUERY_LENGTH])
+        if len(found) == 1:
+            resolved.append(str(found[0].id))
+        elif found:
+            filters.to_choose.append((id_filter.name, value[:40], found[:20]))
+            filters.errors.append(
+                _(
+                    "有多个%(label)s与“%(value)s”相符，请选择。",
+                    label=id_filter.label,
+                    value=value[:40],
+                )
+            )
+        else:
+            filters.errors.append(
+                _("找不到%(label)s“%(value)s”。", label=id_filter.label, value=value[:40])
+            )
+    return resolved
 
 
 def _resolve_ids(values: list[str], id_filter: IdFilter, errors: list[str]) -> list[int]:

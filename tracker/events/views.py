@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal, can_see_internal_notes
+from tracker.directory.lookup import filter_pickers
 from tracker.events import blueprint, services
 from tracker.events.calendar import month_grid, parse_month, recent_events, upcoming_occurrences
 from tracker.events.fields import CLOSING_SECTIONS
@@ -78,7 +79,8 @@ def list_events():
         "events/list.html",
         page=page,
         filters=filters,
-        selects=filter_selects(filters, ("category", "organization", "location", "campaign")),
+        selects=filter_selects(filters, ("category",)),
+        pickers=filter_pickers(filters, ("organization", "location", "campaign")),
     )
 
 
