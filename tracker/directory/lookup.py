@@ -25,6 +25,7 @@ from tracker.extensions import db
 from tracker.folding import fold, search_words
 from tracker.models import (
     Campaign,
+    Category,
     Event,
     EventOrganization,
     Location,
@@ -98,6 +99,13 @@ LOOKUP_KINDS = {
             _l("专项活动"),
             lambda: select(Campaign.id, Campaign.name, Campaign.theme, Campaign.theme),
             lambda _statement: (Event.campaign_id, []),
+        ),
+        LookupKind(
+            "category",
+            Category,
+            _l("类别"),
+            lambda: select(Category.id, Category.name_zh, Category.name_en, Category.slug),
+            lambda _statement: (Event.category_id, []),
         ),
         # People: names and organisation only, never personal fields; signed-in users only.
         LookupKind(
