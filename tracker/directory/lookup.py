@@ -20,7 +20,6 @@ from tracker import labels
 from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
 from tracker.directory import blueprint
-from tracker.events.queries import visible_events
 from tracker.extensions import db
 from tracker.folding import fold, search_words
 from tracker.models import (
@@ -49,7 +48,11 @@ def _organization_links():
 
 
 def _counts(include_internal: bool, column_of: Callable[[Select], tuple]) -> Select:
-    statement = visible_events(include_internal)
+    # As tracker.events.queries.visible_events, which this module cannot import (the events
+    # package imports the pickers).
+    statement = select(Event)
+    if not include_internal:
+        statement = statement.where(Event.visibility == "public")
     column, joins = column_of(statement)
     statement = statement.with_only_columns(column, func.count(func.distinct(Event.id)))
     for target, condition in joins:
