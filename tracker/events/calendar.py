@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
@@ -63,13 +64,19 @@ class MonthGrid:
 
 
 def occurrences_between(
-    window_start: datetime, window_end: datetime, include_internal: bool = False
+    window_start: datetime,
+    window_end: datetime,
+    include_internal: bool = False,
+    details: bool = True,
 ) -> list[Occurrence]:
     """All occurrences overlapping the window, recurring events expanded, in start order; at
-    most RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow."""
-    statement = with_list_details(
-        visible_events(include_internal).where(overlapping(window_start, window_end))
-    )
+    most RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow. Without
+    `details`, only the category is loaded with each event (what a grid cell shows)."""
+    statement = visible_events(include_internal).where(overlapping(window_start, window_end))
+    if details:
+        statement = with_list_details(statement)
+    else:
+        statement = statement.options(selectinload(Event.category))
     found = []
     room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(statement):
@@ -94,7 +101,9 @@ def month_grid(
         for day in week
     }
     window = (local_day_start(first), local_day_start(last + timedelta(days=1)))
-    for occurrence in occurrences_between(*window, include_internal=include_internal):
+    for occurrence in occurrences_between(
+        *window, include_internal=include_internal, details=False
+    ):
         for day in occurrence.local_days:
             if day in days:
                 days[day].occurrences.append(occurrence)

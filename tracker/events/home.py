@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from tracker.events.calendar import DISPLAY_ZONE, MonthGrid, Occurrence, parse_month
-from tracker.events.queries import local_day_start, visible_events
+from tracker.events.queries import local_day_start, visible_events, with_list_details
 from tracker.extensions import db
 from tracker.models import Event
 
@@ -74,7 +74,12 @@ def listed_occurrences(grid: MonthGrid, day: Optional[date]) -> tuple[list[Occur
                     seen.add(key)
                     found.append(occurrence)
     found.sort(key=lambda occurrence: (occurrence.starts_at, occurrence.event.id))
-    return found[:LISTED_OCCURRENCES], len(found)
+    listed = found[:LISTED_OCCURRENCES]
+    # The grid loaded only what its cells show; the listed rows show more.
+    ids = {occurrence.event.id for occurrence in listed}
+    if ids:
+        db.session.scalars(with_list_details(select(Event).where(Event.id.in_(ids)))).all()
+    return listed, len(found)
 
 
 def listed_period(grid: MonthGrid, day: Optional[date]) -> tuple[date, date]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Select, and_, event, inspect, or_, select
 from sqlalchemy.orm import Session
@@ -109,14 +110,19 @@ def _event_ids_naming(connection, entry) -> set[int]:
     return {event_id for statement in statements for event_id in connection.scalars(statement)}
 
 
-def search_texts(connection, event_ids: list[int]) -> dict[int, dict[str, str]]:
-    """The folded texts of the events, by column, from every source."""
-    parts: dict[int, dict[str, list[str]]] = {event_id: defaultdict(list) for event_id in event_ids}
+def search_texts(connection, event_ids: list[int] | None) -> dict[int, dict[str, str]]:
+    """The folded texts of the events (of every event when None), by column, from every
+    source."""
+    parts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for event_id in event_ids or ():
+        parts[event_id] = defaultdict(list)
+    fold_once = lru_cache(maxsize=4096)(fold)  # names and boilerplate repeat across events
     for source in SEARCH_SOURCES:
         statement = source.rows()
-        event_id_column = statement.selected_columns[0]
-        for event_id, value in connection.execute(statement.where(event_id_column.in_(event_ids))):
-            folded = fold(value)
+        if event_ids is not None:
+            statement = statement.where(statement.selected_columns[0].in_(event_ids))
+        for event_id, value in connection.execute(statement):
+            folded = fold_once(value)
             if folded and folded not in parts[event_id][source.column]:
                 parts[event_id][source.column].append(folded)
     return {
@@ -132,7 +138,11 @@ def refresh_search_texts(connection, event_ids=None) -> None:
     table = EventSearchText.__table__
     if event_ids is None:
         connection.execute(table.delete())
-        event_ids = connection.scalars(select(Event.id)).all()
+        texts = search_texts(connection, None)
+        rows = [{"event_id": event_id, **columns} for event_id, columns in texts.items()]
+        for start in range(0, len(rows), REFRESH_CHUNK):
+            connection.execute(table.insert(), rows[start : start + REFRESH_CHUNK])
+        return
     event_ids = sorted(event_ids)
     for start in range(0, len(event_ids), REFRESH_CHUNK):
         chunk = event_ids[start : start + REFRESH_CHUNK]
