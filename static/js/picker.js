@@ -67,12 +67,9 @@
       active = -1;
     }
 
+    // An empty query asks for the most used entries (offered when the field gets focus).
     async function search() {
       const query = input.value.trim();
-      if (!query) {
-        close();
-        return;
-      }
       const asked = ++latest;
       const url = `${picker.dataset.lookupUrl}?q=${encodeURIComponent(query)}`;
       try {
@@ -94,6 +91,9 @@
       input.setAttribute("aria-activedescendant", options[active].id);
     }
 
+    input.addEventListener("focus", () => {
+      if (!input.value.trim()) search();
+    });
     input.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(search, DELAY_MS);
