@@ -133,3 +133,34 @@ def test_search_box_is_on_every_page(client, report_events):
     assert 'role="search"' in page and 'name="q"' in page
     listing = client.get("/events/", query_string={"q": "银企 对接"}).get_data(as_text=True)
     assert "银企对接会" in listing and "安康杯" not in listing
+
+
+def test_migration_0014_fills_the_texts_of_existing_events(tmp_path):
+    """Events saved before search texts existed are found after the upgrade."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tracker import create_app
+
+    url = "sqlite:///" + str(tmp_path / "old.db")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            for statement in (
+                "INSERT INTO organizations (id, name, kind, created_at)"
+                " VALUES (1, '艾默生电气（珠海）有限公司', 'enterprise', '2019-06-01 00:00:00')",
+                "INSERT INTO events (id, uid, title, starts_at, ends_at, timezone, is_all_day,"
+                " status, visibility, headcount_is_approximate, date_is_approximate, sequence,"
+                " version, created_at, updated_at) VALUES (1, 'old@x', '“安康杯”知识竞赛',"
+                " '2019-06-20 06:00:00', '2019-06-20 09:00:00', 'Asia/Shanghai', 0, 'confirmed',"
+                " 'public', 0, 0, 0, 1, '2019-06-01 00:00:00', '2019-06-01 00:00:00')",
+                "INSERT INTO event_organizations (event_id, organization_id, role, position)"
+                " VALUES (1, 1, 'team', 0)",
+            ):
+                connection.execute(text(statement))
+        upgrade(revision="0014")
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT * FROM event_search_texts")).all()
+        assert rows == [(1, "安康杯知识竞赛 艾默生电气珠海有限公司", "")]
+        db.engine.dispose()
