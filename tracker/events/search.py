@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, event, inspect, or_, select
+from sqlalchemy import Select, Text, and_, cast, event, inspect, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.folding import fold, like_pattern, search_words
@@ -110,21 +110,35 @@ def _event_ids_naming(connection, entry) -> set[int]:
     return {event_id for statement in statements for event_id in connection.scalars(statement)}
 
 
-def search_texts(connection, event_ids: list[int] | None) -> dict[int, dict[str, str]]:
-    """The folded texts of the events (of every event when None), by column, from every
-    source."""
-    parts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for event_id in event_ids or ():
-        parts[event_id] = defaultdict(list)
-    fold_once = lru_cache(maxsize=4096)(fold)  # names and boilerplate repeat across events
-    for source in SEARCH_SOURCES:
-        statement = source.rows()
+def _sources_statement(event_ids: list[int] | None):
+    """(event_id, source number, text) from every source in one UNION ALL, in a stable
+    order. The title source names every existing event, so a deleted one gets no row."""
+    parts = []
+    for number, source in enumerate(SEARCH_SOURCES):
+        rows = source.rows()
+        event_id, value = rows.selected_columns
         if event_ids is not None:
-            statement = statement.where(statement.selected_columns[0].in_(event_ids))
-        for event_id, value in connection.execute(statement):
-            folded = fold_once(value)
-            if folded and folded not in parts[event_id][source.column]:
-                parts[event_id][source.column].append(folded)
+            rows = rows.where(event_id.in_(event_ids))
+        parts.append(
+            rows.with_only_columns(
+                event_id.label("event_id"),
+                literal(number).label("source"),
+                cast(value, Text).label("text"),
+            )
+        )
+    combined = union_all(*parts).subquery()
+    return select(combined).order_by(combined.c.event_id, combined.c.source, combined.c.text)
+
+
+def search_texts(connection, event_ids: list[int] | None) -> dict[int, dict[str, str]]:
+    """The folded texts of the events (of every event when None), by column."""
+    parts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    fold_once = lru_cache(maxsize=4096)(fold)  # names and boilerplate repeat across events
+    for event_id, number, value in connection.execute(_sources_statement(event_ids)):
+        column = SEARCH_SOURCES[number].column
+        folded = fold_once(value)
+        if folded and folded not in parts[event_id][column]:
+            parts[event_id][column].append(folded)
     return {
         event_id: {
             column: " ".join(columns.get(column, [])) for column in (PUBLIC_TEXT, PEOPLE_TEXT)
@@ -134,28 +148,25 @@ def search_texts(connection, event_ids: list[int] | None) -> dict[int, dict[str,
 
 
 def refresh_search_texts(connection, event_ids=None) -> None:
-    """Rewrite the search texts of `event_ids` (of every event when None)."""
+    """Rewrite the search texts of `event_ids` (of every event when None): three statements
+    per REFRESH_CHUNK events, whatever the number of sources."""
     table = EventSearchText.__table__
     if event_ids is None:
         connection.execute(table.delete())
-        texts = search_texts(connection, None)
+        chunks = [None]
+    else:
+        event_ids = sorted(event_ids)
+        chunks = [
+            event_ids[start : start + REFRESH_CHUNK]
+            for start in range(0, len(event_ids), REFRESH_CHUNK)
+        ]
+    for chunk in chunks:
+        texts = search_texts(connection, chunk)
+        if chunk is not None:
+            connection.execute(table.delete().where(table.c.event_id.in_(chunk)))
         rows = [{"event_id": event_id, **columns} for event_id, columns in texts.items()]
         for start in range(0, len(rows), REFRESH_CHUNK):
             connection.execute(table.insert(), rows[start : start + REFRESH_CHUNK])
-        return
-    event_ids = sorted(event_ids)
-    for start in range(0, len(event_ids), REFRESH_CHUNK):
-        chunk = event_ids[start : start + REFRESH_CHUNK]
-        texts = search_texts(connection, chunk)
-        connection.execute(table.delete().where(table.c.event_id.in_(chunk)))
-        existing = set(connection.scalars(select(Event.id).where(Event.id.in_(chunk))))
-        rows = [
-            {"event_id": event_id, **columns}
-            for event_id, columns in texts.items()
-            if event_id in existing
-        ]
-        if rows:
-            connection.execute(table.insert(), rows)
 
 
 def search_condition(query: str, include_people: bool):
