@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import Select, func, null, select, union_all
 
 from tracker import labels
 from tracker.auth.permissions import can_see_internal
@@ -47,20 +47,20 @@ def _organization_links():
     ).subquery()
 
 
-def _counts(include_internal: bool, column_of: Callable[[Select], tuple]) -> Select:
+def _counts(include_internal: bool, column_of: Callable[[], tuple]) -> Select:
     # As tracker.events.queries.visible_events, which this module cannot import (the events
     # package imports the pickers).
     statement = select(Event)
     if not include_internal:
         statement = statement.where(Event.visibility == "public")
-    column, joins = column_of(statement)
+    column, joins = column_of()
     statement = statement.with_only_columns(column, func.count(func.distinct(Event.id)))
     for target, condition in joins:
         statement = statement.join(target, condition)
     return statement.group_by(column)
 
 
-def _organization_counts(_statement):
+def _organization_counts():
     links = _organization_links()
     return links.c.organization_id, [(links, links.c.event_id == Event.id)]
 
@@ -73,8 +73,7 @@ class LookupKind:
     model: type
     label: object  # 组织…
     entries: Callable[[], Select]  # (id, name, searched extra text, shown detail)
-    counts: Callable[[Select], tuple]  # the grouped column and joins counting its events
-    signed_in_only: bool = False
+    counts: Callable[[], tuple]  # the grouped column and the joins counting its events
 
 
 LOOKUP_KINDS = {
@@ -94,35 +93,35 @@ LOOKUP_KINDS = {
             Location,
             _l("地点"),
             lambda: select(Location.id, Location.name, Location.city, Location.city),
-            lambda _statement: (Stop.location_id, [(Stop, Stop.event_id == Event.id)]),
+            lambda: (Stop.location_id, [(Stop, Stop.event_id == Event.id)]),
         ),
         LookupKind(
             "campaign",
             Campaign,
             _l("专项活动"),
             lambda: select(Campaign.id, Campaign.name, Campaign.theme, Campaign.theme),
-            lambda _statement: (Event.campaign_id, []),
+            lambda: (Event.campaign_id, []),
         ),
         LookupKind(
             "category",
             Category,
             _l("类别"),
             lambda: select(Category.id, Category.name_zh, Category.name_en, Category.slug),
-            lambda _statement: (Event.category_id, []),
+            lambda: (Event.category_id, []),
         ),
-        # People: names and organisation only, never personal fields; signed-in users only.
+        # People: names and organisation only, never personal fields; their endpoint and
+        # directory are for signed-in users only (as the people directory always was).
         LookupKind(
             "person",
             Person,
             _l("人员"),
-            lambda: select(Person.id, Person.name, None, Organization.name).outerjoin(
+            lambda: select(Person.id, Person.name, null(), Organization.name).outerjoin(
                 Person.organization
             ),
-            lambda _statement: (
+            lambda: (
                 Participation.person_id,
                 [(Participation, Participation.event_id == Event.id)],
             ),
-            signed_in_only=True,
         ),
     )
 }

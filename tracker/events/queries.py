@@ -167,6 +167,7 @@ def parse_event_filters(args: MultiDict) -> EventFilters:
 def _names_to_ids(values: list[str], id_filter: IdFilter, filters: EventFilters) -> list[str]:
     """Names typed into a picker without JavaScript, matched on submit: one match becomes its
     id; several are offered to choose from (`to_choose`); none is reported."""
+    # Imported here: the directory package imports this module.
     from tracker.directory.lookup import resolve_name
 
     resolved = []
