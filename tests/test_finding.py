@@ -179,3 +179,29 @@ def test_teams_count_for_their_organisation_in_the_directory(
     html = client.get("/organizations/", query_string={"q": "参赛"}).get_data(as_text=True)
     row = re.search(r'href="/organizations/\d+".*?</tr>', html, re.S).group(0)
     assert row.endswith('<td class="number">1</td>\n          </tr>')
+
+
+def test_hostile_lookup_and_page_arguments_get_ordinary_answers(client, make_location):
+    make_location(name="100%地点_一")
+    assert (
+        _json(client.get("/lookup/locations.json", query_string={"q": "x" * 10_000}))["results"]
+        == []
+    )
+    found = _json(client.get("/lookup/locations.json", query_string={"q": "%"}))["results"]
+    assert [row["name"] for row in found] == ["100%地点_一"]
+    for path in ("/locations/?page=999999", "/locations/?page=-3", "/locations/?page=x"):
+        page = client.get(path)
+        assert page.status_code == 200 and "100%地点_一" in page.get_data(as_text=True)
+    bad_day = client.get("/?day=2019-13-45&year=abcd&m=99").get_data(as_text=True)
+    assert "日期“2019-13-45”无效" in bad_day
+
+
+def test_upcoming_list_has_a_fixed_length_and_a_link_to_every_event(app, client, make_event):
+    app.config["UPCOMING_EVENTS_SHOWN"] = 2
+    soon = datetime.now(UTC) + timedelta(days=3)
+    for number in range(3):
+        make_event(title=f"即将开展的活动{number}", starts_at=soon + timedelta(days=number))
+    html = client.get("/").get_data(as_text=True)
+    upcoming = html[html.index('id="upcoming-title"') :]
+    assert upcoming.count("即将开展的活动") == 2
+    assert 'href="/events/"' in upcoming
