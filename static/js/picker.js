@@ -20,7 +20,29 @@
       active = -1;
     }
 
+    const single = picker.hasAttribute("data-single");
+
+    // A form field (data-single): the hidden input carries the id, the text field the name.
+    function chooseOne(item) {
+      let hidden = picker.querySelector("[data-picker-id]");
+      if (!hidden) {
+        hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = name;
+        hidden.setAttribute("data-picker-id", "");
+        picker.prepend(hidden);
+      }
+      picker.querySelectorAll(".picker-choices").forEach((choices) => choices.remove());
+      hidden.value = item.id;
+      input.value = item.name;
+      close();
+    }
+
     function choose(item) {
+      if (single) {
+        chooseOne(item);
+        return;
+      }
       if (!chosen.querySelector(`input[value="${item.id}"]`)) {
         const entry = document.createElement("li");
         const label = document.createElement("label");
@@ -95,6 +117,10 @@
       if (!input.value.trim()) search();
     });
     input.addEventListener("input", () => {
+      if (single) {
+        const hidden = picker.querySelector("[data-picker-id]");
+        if (hidden) hidden.value = ""; // a typed name is matched on submit unless chosen
+      }
       clearTimeout(timer);
       timer = setTimeout(search, DELAY_MS);
     });

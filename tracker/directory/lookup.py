@@ -192,6 +192,15 @@ def resolve_name(kind_name: str, typed: str) -> list[Entry]:
     return exact if len(exact) == 1 else found
 
 
+def still_names(kind_name: str, entry_id: int, typed: str) -> bool:
+    """Whether a typed text still names the entry with this id (every word of it matches)."""
+    words = search_words(typed)
+    for entry in entries_of(LOOKUP_KINDS[kind_name], include_internal=False):
+        if entry.id == entry_id:
+            return all(word in entry.folded for word in words)
+    return False
+
+
 def lookup(kind_name: str, query: str, include_internal: bool, limit: int = MAX_MATCHES):
     """At most `limit` matches and whether there are more."""
     found = matching(entries_of(LOOKUP_KINDS[kind_name], include_internal), query)
