@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
@@ -16,6 +16,20 @@ from tracker.models import DEFAULT_TIMEZONE, Event
 from tracker.models.events import last_local_day
 
 DISPLAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+# What a grid cell and a list row read of an event (a crowded month loads hundreds).
+GRID_COLUMNS = (
+    Event.title,
+    Event.status,
+    Event.visibility,
+    Event.starts_at,
+    Event.ends_at,
+    Event.series_ends_at,
+    Event.timezone,
+    Event.is_all_day,
+    Event.recurrence_rule,
+    Event.category_id,
+    Event.version,
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,7 @@ def occurrences_between(
     if details:
         statement = with_list_details(statement)
     else:
-        statement = statement.options(selectinload(Event.category))
+        statement = statement.options(load_only(*GRID_COLUMNS), selectinload(Event.category))
     found = []
     room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(statement):
