@@ -73,6 +73,12 @@ MATRIX = {
     "stats.overview": {"GET": EVERYONE},
     "stats.export_csv": {"GET": EVERYONE},
     "stats.export_xlsx": {"GET": EVERYONE},
+    "stats.all_organizations": {"GET": EVERYONE},
+    "stats.all_locations": {"GET": EVERYONE},
+    "directory.lookup_organizations": {"GET": EVERYONE},
+    "directory.lookup_locations": {"GET": EVERYONE},
+    "directory.lookup_campaigns": {"GET": EVERYONE},
+    "directory.lookup_people": {"GET": SIGNED_IN},
     "directory.list_organizations": {"GET": EVERYONE},
     "directory.show_organization": {"GET": EVERYONE},
     "directory.new_organization": {

@@ -145,11 +145,16 @@ def test_stats_page_shows_the_report_figures(client, demo):
     assert page.status_code == 200
     assert "260+" in html
     assert "100+" in html
-    assert "鸡山社区党组织" in html
     assert "冠军" in html
     assert html.count("<svg") >= 5
     assert "已取消的活动不计入统计" in html
     assert "重复活动" in html
+
+
+def test_every_organisation_is_on_the_paginated_full_breakdown(client, demo):
+    """The overview shows the top organisations; "查看全部" lists every one, page by page."""
+    html = client.get("/stats/organizations", query_string=YEAR_2019).get_data(as_text=True)
+    assert "鸡山社区党组织" in html
 
 
 def test_default_period_is_the_current_year_with_links_to_the_data_years(client, demo):
@@ -546,7 +551,7 @@ def test_filters_are_kept_in_the_form_and_export_links(client, demo, db):
         "/stats/", query_string={**YEAR_2019, "organization": organization, "status": "cancelled"}
     ).get_data(as_text=True)
 
-    assert f'<option value="{organization}" selected>' in html
+    assert f'name="organization" value="{organization}" checked' in html
     export = re.search(r'href="(/stats/export\.csv\?[^"]+)"', html).group(1).replace("&amp;", "&")
     assert parse_qs(urlsplit(export).query) == {
         "from": ["2019-01-01"],

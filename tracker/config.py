@@ -18,6 +18,12 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     EVENTS_PER_PAGE = 20
+    # Entries per page of a directory (organisations, locations, people, categories, campaigns).
+    DIRECTORY_ENTRIES_PER_PAGE = 50
+    # Events shown per day in the home page's month grid before "还有 N 项".
+    CALENDAR_EVENTS_PER_DAY = 3
+    # Length of the home page's "即将开展" list (a link leads to the full list).
+    UPCOMING_EVENTS_SHOWN = 8
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Public base URL for links in feeds when requests arrive through a proxy; None: from request.

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("directory", __name__)
 
-from tracker.directory import views  # noqa: E402,F401
+from tracker.directory import lookup, views  # noqa: E402,F401

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from tracker.auth.permissions import (
@@ -27,11 +27,11 @@ from tracker.directory.forms import (
     OrganizationForm,
     PersonForm,
 )
+from tracker.directory.listing import directory_page
 from tracker.directory.services import DirectoryError, erase_person, save_entry
 from tracker.events.queries import (
     EventFilters,
     filtered_events,
-    visible_events,
     with_list_details,
 )
 from tracker.extensions import db
@@ -39,12 +39,10 @@ from tracker.models import (
     Campaign,
     Category,
     Event,
-    EventOrganization,
     Location,
     Organization,
     Participation,
     Person,
-    Stop,
 )
 from tracker.stats.charts import organization_activity_chart
 from tracker.stats.queries import organization_activity_by_month, person_totals
@@ -64,36 +62,15 @@ def _events_for(filters: EventFilters) -> tuple[list[Event], int]:
     return events, total
 
 
-def _event_counts(column, *joins) -> dict[int, int]:
-    """How many visible events each directory entry has, in one grouped query."""
-    statement = visible_events(can_see_internal()).with_only_columns(
-        column, func.count(func.distinct(Event.id))
-    )
-    for target, condition in joins:
-        statement = statement.join(target, condition)
-    return dict(db.session.execute(statement.group_by(column)).all())
-
-
 @blueprint.route("/organizations/")
 def list_organizations():
-    """Organisations grouped by kind, with their number of events."""
-    organizations = db.session.scalars(
-        select(Organization)
-        .options(selectinload(Organization.parent))
-        .order_by(Organization.kind, Organization.name)
-    ).all()
-    # A role or a team entry, as the organisation filter reads it; an event with both counts once.
-    links = union_all(
-        select(EventOrganization.event_id, EventOrganization.organization_id),
-        select(Participation.event_id, Participation.organization_id).where(
-            Participation.organization_id.is_not(None)
-        ),
-    ).subquery()
-    counts = _event_counts(links.c.organization_id, (links, links.c.event_id == Event.id))
+    """Organisations matching the search box, most activities first, a page at a time."""
+    page, query, rows = directory_page("organization", [selectinload(Organization.parent)])
     return render_template(
         "directory/organizations.html",
-        organizations=organizations,
-        counts=counts,
+        page=page,
+        query=query,
+        rows=rows,
         can_add=can_add_organizations(current_user),
     )
 
@@ -121,10 +98,9 @@ def show_organization(organization_id: int):
 
 @blueprint.route("/locations/")
 def list_locations():
-    """Locations with their number of events."""
-    locations = db.session.scalars(select(Location).order_by(Location.city, Location.name)).all()
-    counts = _event_counts(Stop.location_id, (Stop, Stop.event_id == Event.id))
-    return render_template("directory/locations.html", locations=locations, counts=counts)
+    """Locations matching the search box, most activities first, a page at a time."""
+    page, query, rows = directory_page("location")
+    return render_template("directory/locations.html", page=page, query=query, rows=rows)
 
 
 @blueprint.route("/locations/<int:location_id>")
@@ -137,13 +113,13 @@ def show_location(location_id: int):
 
 @blueprint.route("/categories/")
 def list_categories():
-    """Categories with their number of events."""
-    categories = db.session.scalars(select(Category).order_by(Category.id)).all()
-    counts = _event_counts(Event.category_id)
+    """Categories matching the search box, with their number of events."""
+    page, query, rows = directory_page("category")
     return render_template(
         "directory/categories.html",
-        categories=categories,
-        counts=counts,
+        page=page,
+        query=query,
+        rows=rows,
         can_add=can_edit_shared_lists(current_user),
     )
 
@@ -164,15 +140,13 @@ def show_category(category_id: int):
 
 @blueprint.route("/campaigns/")
 def list_campaigns():
-    """Campaigns with their period, theme and number of events."""
-    campaigns = db.session.scalars(
-        select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.name)
-    ).all()
-    counts = _event_counts(Event.campaign_id)
+    """Campaigns matching the search box, with their period, theme and number of events."""
+    page, query, rows = directory_page("campaign")
     return render_template(
         "directory/campaigns.html",
-        campaigns=campaigns,
-        counts=counts,
+        page=page,
+        query=query,
+        rows=rows,
         can_add=can_edit_shared_lists(current_user),
     )
 
@@ -194,16 +168,16 @@ def show_campaign(campaign_id: int):
 @blueprint.route("/people/")
 @login_required
 def list_people():
-    """People (signed-in coordinators); phone, e-mail and party membership only of the people
-    the viewer answers for."""
-    people = db.session.scalars(
-        select(Person).options(selectinload(Person.organization)).order_by(Person.name)
-    ).all()
+    """People matching the search box (signed-in coordinators); phone, e-mail and party
+    membership only of the people the viewer answers for."""
+    page, query, rows = directory_page("person", [selectinload(Person.organization)])
     return render_template(
         "directory/people.html",
-        people=people,
+        page=page,
+        query=query,
+        rows=rows,
         personal_data_of={
-            person.id for person in people if can_see_personal_data(current_user, person)
+            person.id for person, _count in rows if can_see_personal_data(current_user, person)
         },
         can_add=can_add_people(current_user),
     )

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("events", __name__)
 
-from tracker.events import occurrence_views, tracking, views  # noqa: E402,F401
+from tracker.events import occurrence_views, search, tracking, views  # noqa: E402,F401

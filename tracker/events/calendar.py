@@ -9,6 +9,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy.orm import load_only, selectinload
 
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
@@ -17,6 +18,20 @@ from tracker.models.events import last_local_day
 from tracker.models.occurrences import SKIPPED
 
 DISPLAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+# What a grid cell and a list row read of an event (a crowded month loads hundreds).
+GRID_COLUMNS = (
+    Event.title,
+    Event.status,
+    Event.visibility,
+    Event.starts_at,
+    Event.ends_at,
+    Event.series_ends_at,
+    Event.timezone,
+    Event.is_all_day,
+    Event.recurrence_rule,
+    Event.category_id,
+    Event.version,
+)
 
 
 @dataclass(frozen=True)
@@ -76,14 +91,25 @@ class MonthGrid:
 
 
 def occurrences_between(
-    window_start: datetime, window_end: datetime, include_internal: bool = False
+    window_start: datetime,
+    window_end: datetime,
+    include_internal: bool = False,
+    details: bool = True,
 ) -> list[Occurrence]:
     """All occurrences overlapping the window, recurring events expanded with their
     exceptions (cancelled occurrences kept, marked), in start order; at most
-    RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow."""
-    statement = with_list_details(
-        visible_events(include_internal).where(overlapping(window_start, window_end))
-    )
+    RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow. Without `details`,
+    only the category and the series' changes are loaded with each event (what a grid cell
+    shows)."""
+    statement = visible_events(include_internal).where(overlapping(window_start, window_end))
+    if details:
+        statement = with_list_details(statement)
+    else:
+        statement = statement.options(
+            load_only(*GRID_COLUMNS),
+            selectinload(Event.category),
+            selectinload(Event.occurrence_changes),
+        )
     found = []
     room = current_app.config["RECURRENCE_MAX_OCCURRENCES"]
     for event in db.session.scalars(statement):
@@ -108,7 +134,9 @@ def month_grid(
         for day in week
     }
     window = (local_day_start(first), local_day_start(last + timedelta(days=1)))
-    for occurrence in occurrences_between(*window, include_internal=include_internal):
+    for occurrence in occurrences_between(
+        *window, include_internal=include_internal, details=False
+    ):
         for day in occurrence.local_days:
             if day in days:
                 days[day].occurrences.append(occurrence)
@@ -202,7 +230,7 @@ class ListedOccurrence:
         return self.original_starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def listed_occurrences(event: Event, now: Optional[datetime] = None) -> list[ListedOccurrence]:
+def series_occurrences(event: Event, now: Optional[datetime] = None) -> list[ListedOccurrence]:
     """The series' coming occurrences with their changes, skipped dates among them (so they
     can be brought back): at most LISTED_OCCURRENCES, from now on."""
     if not event.is_recurring:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from werkzeug.datastructures import MultiDict
 
+from tracker.events.search import search_condition
 from tracker.extensions import db
 from tracker.i18n import current_language
 from tracker.models import (
@@ -113,6 +114,8 @@ class EventFilters:
     date_from: date | None = None
     date_to: date | None = None
     errors: list[str] = field(default_factory=list)
+    # Names typed without a picker that match several entries: (filter name, typed, entries).
+    to_choose: list[tuple[str, str, list]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -143,6 +146,8 @@ def parse_event_filters(args: MultiDict) -> EventFilters:
     filters = EventFilters(query=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH])
     for id_filter in ID_FILTERS:
         wanted = [value.strip() for value in args.getlist(id_filter.name) if value.strip()]
+        if id_filter.slug is None:
+            wanted = _names_to_ids(wanted, id_filter, filters)
         setattr(filters, id_filter.attribute, _resolve_ids(wanted, id_filter, filters.errors))
     for status in args.getlist("status"):
         if not status:
@@ -157,6 +162,36 @@ def parse_event_filters(args: MultiDict) -> EventFilters:
         filters.errors.append(_("结束日期不能早于开始日期。"))
         filters.date_to = None
     return filters
+
+
+def _names_to_ids(values: list[str], id_filter: IdFilter, filters: EventFilters) -> list[str]:
+    """Names typed into a picker without JavaScript, matched on submit: one match becomes its
+    id; several are offered to choose from (`to_choose`); none is reported."""
+    # Imported here: the directory package imports this module.
+    from tracker.directory.lookup import resolve_name
+
+    resolved = []
+    for value in values:
+        if value.isascii() and value.isdigit():
+            resolved.append(value)
+            continue
+        found = resolve_name(id_filter.name, value[:MAX_QUERY_LENGTH])
+        if len(found) == 1:
+            resolved.append(str(found[0].id))
+        elif found:
+            filters.to_choose.append((id_filter.name, value[:40], found[:20]))
+            filters.errors.append(
+                _(
+                    "有多个%(label)s与“%(value)s”相符，请选择。",
+                    label=id_filter.label,
+                    value=value[:40],
+                )
+            )
+        else:
+            filters.errors.append(
+                _("找不到%(label)s“%(value)s”。", label=id_filter.label, value=value[:40])
+            )
+    return resolved
 
 
 def _resolve_ids(values: list[str], id_filter: IdFilter, errors: list[str]) -> list[int]:
@@ -239,18 +274,16 @@ def takes_part(organization_ids: list[int]):
     )
 
 
-def filtered_events(filters: EventFilters, include_internal: bool = False) -> Select:
-    """Events matching every filter (values within one filter are alternatives)."""
+def filtered_events(
+    filters: EventFilters, include_internal: bool = False, search_people: bool = False
+) -> Select:
+    """Events matching every filter (values within one filter are alternatives); the words of
+    the query are searched in people's names too when `search_people` (signed-in readers)."""
     statement = visible_events(include_internal)
     if filters.query:
-        pattern = f"%{_escape_like(filters.query)}%"
-        statement = statement.where(
-            or_(
-                Event.title.ilike(pattern, escape="\\"),
-                Event.description.ilike(pattern, escape="\\"),
-                Event.theme.ilike(pattern, escape="\\"),
-            )
-        )
+        found = search_condition(filters.query, include_people=search_people)
+        if found is not None:
+            statement = statement.where(found)
     if filters.category_ids:
         statement = statement.where(Event.category_id.in_(filters.category_ids))
     if filters.campaign_ids:
@@ -268,10 +301,6 @@ def filtered_events(filters: EventFilters, include_internal: bool = False) -> Se
         window_end = local_day_start((filters.date_to or date(9999, 12, 30)) + timedelta(days=1))
         statement = statement.where(overlapping(window_start, window_end))
     return statement
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def with_list_details(statement: Select) -> Select:

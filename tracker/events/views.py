@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal, can_see_internal_notes
+from tracker.directory.lookup import filter_pickers
 from tracker.events import blueprint, services
 from tracker.events.calendar import (
-    listed_occurrences,
     month_grid,
-    parse_month,
     recent_events,
+    series_occurrences,
     upcoming_occurrences,
 )
 from tracker.events.fields import CLOSING_SECTIONS
@@ -23,6 +23,13 @@ from tracker.events.forms import (
     event_form_data,
     keep_stored_rule,
 )
+from tracker.events.home import (
+    choose_month,
+    listed_occurrences,
+    listed_period,
+    nearest_months,
+    picker_years,
+)
 from tracker.events.queries import (
     filter_selects,
     filtered_events,
@@ -32,6 +39,7 @@ from tracker.events.queries import (
 )
 from tracker.extensions import db
 from tracker.models import Event
+from tracker.stats.queries import data_years
 
 # Row lists of the event form: the button names use the singular ("add_stop", "remove_stop-2").
 ROW_LISTS = {"stop": "stops", "organization": "organizations", "participant": "participants"}
@@ -42,23 +50,27 @@ MAX_PAGE = 100_000
 
 @blueprint.route("/")
 def home():
-    """Upcoming events and a month calendar."""
-    message = None
-    try:
-        year, month = parse_month(request.args.get("month"))
-    except ValueError:
-        message = _(
-            "月份“%(value)s”无效，请使用 YYYY-MM 格式。", value=request.args.get("month", "")[:20]
-        )
-        year, month = parse_month(None)
+    """A month calendar (a tapped day's list under it), and the upcoming events."""
+    chosen = choose_month(request.args)
     include_internal = can_see_internal()
-    upcoming = upcoming_occurrences(include_internal=include_internal)
+    grid = month_grid(chosen.year, chosen.month, include_internal=include_internal)
+    listed, listed_total = listed_occurrences(grid, chosen.day)
+    upcoming = upcoming_occurrences(
+        limit=current_app.config["UPCOMING_EVENTS_SHOWN"], include_internal=include_internal
+    )
     return render_template(
         "events/home.html",
-        grid=month_grid(year, month, include_internal=include_internal),
+        grid=grid,
+        chosen=chosen,
+        listed=listed,
+        listed_total=listed_total,
+        listed_period=listed_period(grid, chosen.day),
+        nearest=[] if listed_total else nearest_months(chosen.year, chosen.month, include_internal),
+        years=picker_years(data_years(include_internal), chosen.year),
+        per_day=current_app.config["CALENDAR_EVENTS_PER_DAY"],
         upcoming=upcoming,
         recent=[] if upcoming else recent_events(include_internal=include_internal),
-        message=message,
+        message=" ".join(chosen.messages) or None,
     )
 
 
@@ -67,9 +79,11 @@ def list_events():
     """Events matching the filters in the URL, newest first, paginated."""
     filters = parse_event_filters(request.args)
     statement = with_list_details(
-        filtered_events(filters, include_internal=can_see_internal()).order_by(
-            Event.starts_at.desc(), Event.id.desc()
-        )
+        filtered_events(
+            filters,
+            include_internal=can_see_internal(),
+            search_people=current_user.is_authenticated,
+        ).order_by(Event.starts_at.desc(), Event.id.desc())
     )
     page = db.paginate(
         statement,
@@ -82,7 +96,8 @@ def list_events():
         "events/list.html",
         page=page,
         filters=filters,
-        selects=filter_selects(filters, ("category", "organization", "location", "campaign")),
+        selects=filter_selects(filters, ("category",)),
+        pickers=filter_pickers(filters, ("organization", "location", "campaign")),
     )
 
 
@@ -104,7 +119,7 @@ def show_event(event_id: int):
     return render_template(
         "events/show.html",
         event=event,
-        occurrences=listed_occurrences(event),
+        occurrences=series_occurrences(event),
         show_people=current_user.is_authenticated,
         can_edit=can_edit_event(current_user, event),
         history=history,

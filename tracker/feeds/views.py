@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker.directory.lookup import filter_pickers
 from tracker.events.fields import PRIVATE, PUBLIC
-from tracker.events.queries import ID_FILTERS, EventFilters, parse_event_filters
+from tracker.events.queries import EventFilters, filter_selects, parse_event_filters
 from tracker.extensions import db
 from tracker.feeds import blueprint, uploads
 from tracker.feeds.forms import ConfirmImportForm, FeedTokenForm, ImportForm
@@ -24,6 +25,7 @@ from tracker.feeds.importer import (
     parse_calendar,
 )
 from tracker.feeds.queries import private_feed_events, public_feed_events
+from tracker.feeds.ready_made import ready_made_feeds
 from tracker.feeds.services import (
     FeedTokenError,
     calendar_name,
@@ -184,27 +186,22 @@ def private_calendar(token: str):
 
 @blueprint.route("/feeds/")
 def subscribe():
-    """Ready-made subscription links per category, organisation, location and campaign."""
+    """The feed builder: pick filters, get one webcal:// and https link; the ten most used
+    ready-made feeds; how to subscribe in each calendar client."""
     filters = parse_event_filters(request.args)
     current = None
     if not filters.is_empty and not filters.errors:
         https = external_url("feeds.calendar", **filters.to_args())
         current = {"name": calendar_name(filters), "https": https, "webcal": webcal_url(https)}
     everything = external_url("feeds.calendar")
-    sections = []
-    for id_filter in ID_FILTERS:
-        rows = []
-        # Entries by their Chinese names, as the feeds name them.
-        for item_id, label in db.session.execute(id_filter.options()):
-            https = external_url("feeds.calendar", **{id_filter.name: item_id})
-            rows.append({"name": label, "https": https, "webcal": webcal_url(https)})
-        sections.append({"title": id_filter.list_heading, "rows": rows})
     return render_template(
         "feeds/subscribe.html",
         filters=filters,
         current=current,
         everything={"https": everything, "webcal": webcal_url(everything)},
-        sections=sections,
+        ready_made=ready_made_feeds(),
+        selects=filter_selects(filters, ("category",)),
+        pickers=filter_pickers(filters, ("organization", "location", "campaign")),
     )
 
 

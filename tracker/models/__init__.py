@@ -25,6 +25,7 @@ from tracker.models.events import (
     new_uid,
 )
 from tracker.models.occurrences import OCCURRENCE_CHANGE_KINDS, OccurrenceChange, OccurrenceSlot
+from tracker.models.search import EventSearchText
 
 __all__ = [
     "AuditEntry",
@@ -35,6 +36,7 @@ __all__ = [
     "EVENT_VISIBILITIES",
     "Event",
     "EventOrganization",
+    "EventSearchText",
     "FeedToken",
     "Headcount",
     "Location",

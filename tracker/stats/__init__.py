@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("stats", __name__, url_prefix="/stats")
 
-from tracker.stats import views  # noqa: E402,F401
+from tracker.stats import all_rows, views  # noqa: E402,F401

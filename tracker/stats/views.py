@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
+from tracker.directory.lookup import filter_pickers
 from tracker.events.queries import chosen_entries, filter_selects
 from tracker.i18n import current_language, month_label
 from tracker.stats import blueprint
@@ -64,7 +65,8 @@ def overview():
         scope=scope,
         statistics=statistics,
         charts=_charts(statistics),
-        selects=filter_selects(scope.filters, STATS_FILTER_NAMES),
+        selects=filter_selects(scope.filters, ("category",)),
+        pickers=filter_pickers(scope.filters, STATS_FILTER_NAMES),
         year_links=_year_links(scope),
         rows_shown=BREAKDOWN_ROWS_SHOWN,
         counting_rules=counting_rules(),
