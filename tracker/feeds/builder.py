@@ -273,6 +273,13 @@ class FeedContext:
             "site": _("活动日历"),
         }
 
+    def photo_attachment(self, photo_id: int, media_type: str) -> vUri:
+        """ATTACH of a public event's photo: its address, with its type (RFC 5545 §3.8.1.1)."""
+        extension = "png" if media_type == "image/png" else "jpg"
+        return vUri(
+            f"{self.base_url}/photos/{photo_id}.{extension}", params={"FMTTYPE": media_type}
+        )
+
     def event_url(self, event_id: int) -> vUri:
         return vUri(f"{self.event_url_prefix}{event_id}")
 
@@ -428,6 +435,9 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
     properties.append(("STATUS", context.status(event.status)))
     properties.append(("TRANSP", context.opaque))
     properties.append(("URL", context.event_url(event.id)))
+    properties.extend(
+        ("ATTACH", context.photo_attachment(*photo)) for photo in getattr(event, "photos", ())
+    )
     properties.extend(_tracker_properties(event, context))
     return properties
 

@@ -26,6 +26,7 @@ from tracker.models import (
     Location,
     Organization,
     Participation,
+    Photo,
     Stop,
     headcount_by_rule,
 )
@@ -116,6 +117,8 @@ class FeedEvent:
         self.stops: list[FeedStop] = []
         self.organizations: list[FeedOrganization] = []
         self.teams: list[FeedTeam] = []
+        # (photo id, media type) of a public event's photos, for ATTACH.
+        self.photos: list[tuple[int, str]] = []
 
     @property
     def shown_headcount(self) -> Optional[Headcount]:
@@ -212,4 +215,12 @@ def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEven
         .order_by(Participation.event_id, Participation.position, Participation.id)
     ):
         events[event_id].teams.append(FeedTeam(*team))
+
+    for event_id, photo_id, media_type in db.session.execute(
+        select(Photo.event_id, Photo.id, Photo.media_type)
+        .where(Photo.event_id.in_(event_ids))
+        .order_by(Photo.event_id, Photo.position, Photo.id)
+    ):
+        if events[event_id].visibility == "public":  # an internal event's photos are not public
+            events[event_id].photos.append((photo_id, media_type))
     return list(events.values())

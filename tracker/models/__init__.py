@@ -24,8 +24,10 @@ from tracker.models.events import (
     headcount_by_rule,
     new_uid,
 )
+from tracker.models.media import Attachment, Photo
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "Campaign",
     "Category",
@@ -44,6 +46,7 @@ __all__ = [
     "PARTICIPATION_ROLES",
     "Participation",
     "Person",
+    "Photo",
     "Stop",
     "USER_ROLES",
     "User",
