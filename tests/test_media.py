@@ -326,9 +326,11 @@ def test_captions_and_order_are_changed_and_a_deleted_photos_files_go(
         (first.id, "甲（改）"),
     ]
     kept_files = {second.file_key, second.thumbnail_key}
-    response = client.post(
-        f"/events/{event.id}/photos/{first.id}/delete", data={"csrf_token": token}
-    )
+    delete = f"/events/{event.id}/photos/{first.id}/delete"
+    confirm = client.post(delete, data={"csrf_token": token})
+    assert confirm.status_code == 200 and "删除这张照片？" in confirm.text
+    assert len(_stored_files(app)) == 4
+    response = client.post(delete, data={"csrf_token": token, "confirmed": "yes"})
     assert response.status_code == 302
     assert set(_stored_files(app)) == kept_files
     assert client.get(f"/photos/{first.id}.jpg").status_code == 404

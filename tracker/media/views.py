@@ -134,7 +134,11 @@ def update_photos(event_id: int):
     """New captions and order of the event's photos."""
     event = _editable(event_id)
     photos = services.event_photos(event.id)
-    captions = {photo.id: request.form.get(f"caption-{photo.id}", "") for photo in photos}
+    captions = {
+        photo.id: request.form[f"caption-{photo.id}"]
+        for photo in photos
+        if f"caption-{photo.id}" in request.form
+    }
 
     def wanted_place(photo: Photo) -> tuple:
         given = request.form.get(f"position-{photo.id}", "")
@@ -153,6 +157,8 @@ def delete_photo(event_id: int, photo_id: int):
     photo = db.session.get(Photo, photo_id)
     if photo is None or photo.event_id != event.id:
         abort(404)
+    if request.form.get("confirmed") != "yes":
+        return render_template("media/confirm_delete.html", event=event, photo=photo)
     services.delete_photo(photo, _user())
     flash(_("照片已删除。"), "success")
     return redirect(url_for("media.manage_media", event_id=event_id))
@@ -183,6 +189,8 @@ def delete_attachment(event_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.event_id != event.id:
         abort(404)
+    if request.form.get("confirmed") != "yes":
+        return render_template("media/confirm_delete.html", event=event, attachment=attachment)
     services.delete_attachment(attachment, _user())
     flash(_("附件已删除。"), "success")
     return redirect(url_for("media.manage_media", event_id=event_id))
