@@ -387,3 +387,17 @@ def test_attachments_are_typed_by_content_not_by_name(
     assert download.headers["Content-Disposition"].startswith("attachment;")
     # Attachments may name people (sign-in sheets): not for anonymous visitors.
     assert app.test_client().get(f"/attachments/{attachment.id}").status_code == 302
+
+
+def test_heic_photos_from_phones_are_kept_as_jpeg_without_their_gps(app, db, client, hosted):
+    exif = Image.open(io.BytesIO(jpeg(gps=True))).getexif()
+    heic = io.BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(heic, "HEIF", exif=exif.tobytes())
+    assert Image.open(io.BytesIO(heic.getvalue())).getexif().get_ifd(GPS_IFD)
+    [photo] = services.add_photos(
+        hosted["event"], [services.PhotoUpload("IMG_0001.HEIC", heic.getvalue(), "手机照片")], None
+    )
+    stored = client.get(f"/photos/{photo.id}.jpg")
+    assert stored.status_code == 200 and photo.media_type == "image/jpeg"
+    assert dict(Image.open(io.BytesIO(stored.data)).getexif()) == {}
+    assert b"TestCam" not in stored.data

@@ -98,6 +98,9 @@ def new_document(title: str) -> Document:
     table_text.paragraph_format.space_after = Pt(0)
     document.core_properties.title = title
     document.core_properties.language = "zh-CN"
+    # python-docx compares each new picture with every earlier one by SHA-1, quadratic in a
+    # year's photos; ours are content-addressed already, so each is added as it comes.
+    document.part.package.image_parts._get_by_sha1 = lambda sha1: None
     return document
 
 
@@ -110,21 +113,45 @@ def _shade(cell, color: str) -> None:
     properties.append(shading)
 
 
-def _fill(cell, lines: Iterable[str], bold: bool = False) -> None:
+def _style_id(document, name: str) -> str:
+    """A style's id, looked up once per document: python-docx looks a style given by name up
+    through every style of the document at each use, thousands of times in a year's ledger."""
+    cache = document.__dict__.setdefault("_ledger_style_ids", {})
+    if name not in cache:
+        cache[name] = document.styles[name].style_id
+    return cache[name]
+
+
+def _paragraph(document, text: str = "", style: Optional[str] = None):
+    """A new paragraph at the end of the document, in the named style."""
+    paragraph = document.add_paragraph()
+    if style is not None:
+        paragraph._p.style = _style_id(document, style)
+    if text:
+        paragraph.add_run(text)
+    return paragraph
+
+
+def _heading(document, text: str, level: int):
+    return _paragraph(document, text, f"Heading {level}")
+
+
+def _fill(cell, lines: Iterable[str], style_id: str, bold: bool = False) -> None:
     """The cell's text, one paragraph per line."""
     lines = list(lines) or [""]
     paragraph = cell.paragraphs[0]
-    paragraph.style = TABLE_TEXT_STYLE
     for index, line in enumerate(lines):
         if index:
-            paragraph = cell.add_paragraph(style=TABLE_TEXT_STYLE)
+            paragraph = cell.add_paragraph()
+        paragraph._p.style = style_id
         run = paragraph.add_run(line)
-        run.bold = bold
+        if bold:
+            run.bold = True
 
 
 def _grid_table(document, rows: int, columns: int):
     table = document.add_table(rows=rows, cols=columns)
-    table.style = "Table Grid"
+    table._tbl.tblStyle_val = _style_id(document, "Table Grid")
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     return table
 
@@ -137,26 +164,27 @@ def add_event_page(
 ) -> None:
     """One activity's record: the heading, the record table, photos two per row, the
     sign-in list when the page has one."""
-    document.add_heading(page.title, level=heading_level)
-    subtitle = document.add_paragraph(_("活动记录表"), style=CAPTION_STYLE)
+    _heading(document, page.title, heading_level)
+    subtitle = _paragraph(document, _("活动记录表"), CAPTION_STYLE)
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    text_style = _style_id(document, TABLE_TEXT_STYLE)
     table = _grid_table(document, len(page.rows), 2)
     for row, fact in zip(table.rows, page.rows, strict=True):
         label, value = row.cells
         label.width, value.width = LABEL_WIDTH, VALUE_WIDTH
-        _fill(label, [fact.label], bold=True)
+        _fill(label, [fact.label], text_style, bold=True)
         _shade(label, LABEL_SHADING)
-        _fill(value, fact.lines)
+        _fill(value, fact.lines, text_style)
     _add_photos(document, page, read_photo)
     if page.sign_in is not None:
-        document.add_heading(_("签到名单"), level=heading_level + 1)
+        _heading(document, _("签到名单"), heading_level + 1)
         if not page.sign_in:
-            document.add_paragraph(_("无签到记录。"))
+            _paragraph(document, _("无签到记录。"))
         else:
             headers = [_("序号"), _("姓名"), _("单位"), _("角色"), _("时长（小时）"), _("奖项")]
             sheet = _grid_table(document, len(page.sign_in) + 1, len(headers))
             for cell, header in zip(sheet.rows[0].cells, headers, strict=True):
-                _fill(cell, [header], bold=True)
+                _fill(cell, [header], text_style, bold=True)
                 _shade(cell, LABEL_SHADING)
             for table_row, entry in zip(sheet.rows[1:], page.sign_in, strict=True):
                 values = [
@@ -168,7 +196,7 @@ def add_event_page(
                     entry.award,
                 ]
                 for cell, value in zip(table_row.cells, values, strict=True):
-                    _fill(cell, [value])
+                    _fill(cell, [value], text_style)
 
 
 def _add_photos(document, page: LedgerPage, read_photo) -> None:
@@ -176,7 +204,7 @@ def _add_photos(document, page: LedgerPage, read_photo) -> None:
     photos = [(photo, data) for photo, data in photos if data]
     if not photos:
         return
-    document.add_paragraph(_("活动照片"), style="Heading 3")
+    _paragraph(document, _("活动照片"), "Heading 3")
     table = document.add_table(rows=(len(photos) + 1) // 2, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for index, (photo, data) in enumerate(photos):
@@ -185,7 +213,9 @@ def _add_photos(document, page: LedgerPage, read_photo) -> None:
         picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
         picture.add_run().add_picture(io.BytesIO(data), width=PHOTO_WIDTH)
         if photo.caption:
-            cell.add_paragraph(photo.caption, style=CAPTION_STYLE)
+            caption = cell.add_paragraph()
+            caption._p.style = _style_id(document, CAPTION_STYLE)
+            caption.add_run(photo.caption)
 
 
 def event_ledger(page: LedgerPage, read_photo) -> bytes:
@@ -237,13 +267,13 @@ def annual_ledger(
     document = new_document(title)
     for _blank in range(6):
         document.add_paragraph()
-    cover = document.add_paragraph(title, style="Title")
+    cover = _paragraph(document, title, "Title")
     cover.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for line in cover_lines:
-        paragraph = document.add_paragraph(line, style=CAPTION_STYLE)
+        paragraph = _paragraph(document, line, CAPTION_STYLE)
         paragraph.paragraph_format.space_before = Pt(12)
     _page_break(document)
-    heading = document.add_paragraph(_("目　录"), style="Heading 2")
+    heading = _paragraph(document, _("目　录"), "Heading 2")
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _add_toc_field(document)
     for number, page in enumerate(pages, start=1):
@@ -252,16 +282,17 @@ def annual_ledger(
         if on_page:
             on_page(number)
     _page_break(document)
-    document.add_heading(_("年度统计汇总"), level=1)
+    _heading(document, _("年度统计汇总"), 1)
+    text_style = _style_id(document, TABLE_TEXT_STYLE)
     for table in summary:
-        document.add_heading(table.title, level=2)
+        _heading(document, table.title, 2)
         grid = _grid_table(document, len(table.rows) + 1, len(table.headers))
         for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
-            _fill(cell, [header], bold=True)
+            _fill(cell, [header], text_style, bold=True)
             _shade(cell, LABEL_SHADING)
         for grid_row, values in zip(grid.rows[1:], table.rows, strict=True):
             for cell, value in zip(grid_row.cells, values, strict=True):
-                _fill(cell, [value])
+                _fill(cell, [value], text_style)
     return _saved(document)
 
 
