@@ -124,7 +124,7 @@ def main() -> None:
         user = create_user("bench", "bench password 123", role="admin")
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with app.test_request_context():
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.process_time()
             job_id = start_job(
                 ANNUAL_LEDGER_JOB,
                 title="bench",
@@ -139,13 +139,14 @@ def main() -> None:
                 },
             )
             seconds = time.perf_counter() - began
+            cpu_seconds = time.process_time() - cpu_began
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         record = job_store(app).load(job_id)
         assert record["status"] == "done", record
         result = job_store(app).load_blob(job_id, "result")
         archive = zipfile.ZipFile(io.BytesIO(result))
         sizes = {name: archive.getinfo(name).file_size for name in archive.namelist()}
-        print(f"annual ledger: {seconds:.1f} s (target ≤ 20 s)")
+        print(f"annual ledger: {seconds:.1f} s (target ≤ 20 s), {cpu_seconds:.1f} s of CPU")
         print(
             f"peak memory (max RSS of the process): {peak:.0f} MB (target ≤ 500 MB; "
             f"{before:.0f} MB before the ledger)"
