@@ -140,6 +140,8 @@ def test_specific_report_facts_of_the_jishan_and_ankang_cup_ledgers(client, db, 
     ankang = "\n".join(docx_lines(_ledger(client, _event(ANKANG))))
     assert "健帆" in ankang.split("活动成效", 1)[1]
     assert "北京理工大学珠海学院" in ankang and "参赛队伍（10支）" in ankang
+    meetings = _ledger(client, _event("recurring-party-meeting"))
+    assert "重复" in [row.cells[0].text for row in meetings.tables[0].rows]
 
 
 def test_the_sign_in_list_names_attendees_for_coordinators_only(app, client, db, loaded, sign_in):
@@ -259,3 +261,16 @@ def test_an_annual_ledger_without_activities_fails_with_a_message(
     page = client.get(response.headers["Location"]).text
     assert "没有活动" in page
     assert re.search(r"/jobs/[^/]+$", response.headers["Location"])
+
+
+def test_the_statistics_page_offers_the_ledger_of_its_filters_to_coordinators(
+    client, db, loaded, sign_in
+):
+    path = "/stats/?from=2019-01-01&to=2019-12-31&organization=3"
+    assert "生成台账" not in client.get(path).text
+    sign_in(loaded["coordinator"])
+    page = client.get(path).text
+    link = re.search(r'href="(/ledger/\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    form = client.get(link).text
+    assert 'value="2019-01-01"' in form and 'value="2019-12-31"' in form
+    assert re.search(r'<option value="3" selected', form)

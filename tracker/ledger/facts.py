@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from tracker import labels
 from tracker.i18n import local_datetime
 from tracker.models import Event, Photo
+from tracker.recurrence import describe_recurrence
 from tracker.web import format_hours
 
 # Roles of organisations that run the activity, each a row of its own.
@@ -155,6 +156,11 @@ def ledger_page(
         LedgerRow(_("活动名称"), [event.title]),
         LedgerRow(_("活动类别"), [category] if category else []),
         LedgerRow(_("时间"), [time_text(event)]),
+        *(
+            [LedgerRow(_("重复"), [describe_recurrence(event.recurrence_rule, event.zone)])]
+            if event.is_recurring
+            else []
+        ),
         LedgerRow(_("地点"), _stop_lines(event)),
     ]
     for role in RUNNING_ROLES:
