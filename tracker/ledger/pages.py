@@ -12,7 +12,7 @@ from tracker.auth.permissions import can_see_event_records, can_see_internal_not
 from tracker.events.queries import with_page_details
 from tracker.extensions import db
 from tracker.ledger.facts import LedgerPage, ledger_page
-from tracker.models import Event, Participation, Person, Photo
+from tracker.models import Event, Organization, Participation, Person, Photo
 
 
 def with_ledger_details(statement: Select) -> Select:
@@ -41,9 +41,24 @@ def photos_by_event(event_ids: list[int]) -> dict[int, list[Photo]]:
 def page_for(event: Event, photos: list[Photo], user) -> LedgerPage:
     """The event's page as this reader may see it: names of people and internal notes only
     for those allowed."""
+    include_sign_in = can_see_event_records(user, event)
+    if include_sign_in:
+        _load_people_organizations(event)
     return ledger_page(
         event,
         photos,
-        include_sign_in=can_see_event_records(user, event),
+        include_sign_in=include_sign_in,
         include_notes=can_see_internal_notes(user),
     )
+
+
+def _load_people_organizations(event: Event) -> None:
+    """The organisations of the event's people in one query, so that the sign-in list finds
+    them in the session rather than loading each one."""
+    wanted = {
+        participation.person.organization_id
+        for participation in event.participations
+        if participation.person is not None and participation.person.organization_id is not None
+    }
+    if wanted:
+        db.session.scalars(select(Organization).where(Organization.id.in_(wanted))).all()
