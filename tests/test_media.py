@@ -140,8 +140,9 @@ def test_uploaded_photos_lose_gps_and_every_exif_tag_and_are_turned_upright(
             image = Image.open(io.BytesIO(stored.data))
             assert dict(image.getexif()) == {}
             assert b"Exif" not in stored.data and b"TestCam" not in stored.data
-    # Content-addressed: two photos, two thumbnails.
-    assert len(_stored_files(app)) == 4
+    # Content-addressed; a photo no larger than a thumbnail is its own thumbnail.
+    assert all(photo.thumbnail_key == photo.file_key for photo in photos)
+    assert sorted(_stored_files(app)) == sorted(photo.file_key for photo in photos)
 
 
 def test_photos_are_scaled_down_to_the_longest_side_setting(
@@ -329,7 +330,7 @@ def test_captions_and_order_are_changed_and_a_deleted_photos_files_go(
     delete = f"/events/{event.id}/photos/{first.id}/delete"
     confirm = client.post(delete, data={"csrf_token": token})
     assert confirm.status_code == 200 and "删除这张照片？" in confirm.text
-    assert len(_stored_files(app)) == 4
+    assert len(_stored_files(app)) == 2
     response = client.post(delete, data={"csrf_token": token, "confirmed": "yes"})
     assert response.status_code == 302
     assert set(_stored_files(app)) == kept_files
@@ -344,11 +345,11 @@ def test_deleting_an_event_removes_its_files_but_not_those_another_event_uses(
     services.add_photos(hosted["event"], [services.PhotoUpload("b.jpg", jpeg(color="navy"))], None)
     other = make_event(title="另一个活动")
     services.add_photos(other, [services.PhotoUpload("a.jpg", shared, "")], None)
-    assert len(_stored_files(app)) == 4
+    assert len(_stored_files(app)) == 2  # small photos are their own thumbnails
     db.session.delete(db.session.get(Event, hosted["event"].id))
     db.session.commit()
     assert db.session.scalar(select(func.count(Photo.id))) == 1
-    assert len(_stored_files(app)) == 2
+    assert _stored_files(app) == [db.session.scalar(select(Photo.file_key))]
 
 
 @pytest.mark.parametrize(

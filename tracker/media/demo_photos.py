@@ -50,7 +50,7 @@ DEMO_CAPTIONS = {
     ],
 }
 PLACEHOLDER_MARK = "示意图"
-PLACEHOLDER_SIZE = (960, 640)
+PLACEHOLDER_SIZE = (640, 426)
 # CJK fonts to draw the mark with (Debian's fonts-noto-cjk, then common others).
 CJK_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",

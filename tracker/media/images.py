@@ -83,13 +83,11 @@ def process_photo(data: bytes, limits: PhotoLimits) -> ProcessedPhoto:
     else:
         picture.save(stored, "JPEG", quality=JPEG_QUALITY, progressive=True)
         media_type = "image/jpeg"
-    return ProcessedPhoto(
-        stored.getvalue(),
-        media_type,
-        picture.width,
-        picture.height,
-        make_thumbnail(picture, limits.thumbnail_side),
-    )
+    data = stored.getvalue()
+    fits = max(picture.size) <= limits.thumbnail_side
+    # A JPEG no larger than a thumbnail is its own thumbnail (one file, no second encoding).
+    thumbnail = data if fits and not has_alpha else make_thumbnail(picture, limits.thumbnail_side)
+    return ProcessedPhoto(data, media_type, picture.width, picture.height, thumbnail)
 
 
 def make_thumbnail(picture: Image.Image, side: int) -> bytes:
