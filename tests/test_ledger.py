@@ -224,6 +224,7 @@ def test_the_annual_ledger_job_binds_the_year_with_contents_summary_and_index(
     lines = docx_lines(document)
     body_xml = document.element.body.xml
     assert 'TOC \\o "1-1"' in body_xml  # a Word table-of-contents field
+    assert "PAGE" in document.sections[0].footer.paragraphs[0]._p.xml  # page numbers
     union_events = (
         db.session.scalars(
             select(Event)
@@ -237,6 +238,8 @@ def test_the_annual_ledger_job_binds_the_year_with_contents_summary_and_index(
     assert len(union_events) >= 2
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == [event.title for event in union_events] + ["年度统计汇总"]
+    first_pages = [p for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert all(p.paragraph_format.page_break_before for p in first_pages)  # a page each
     assert lines[lines.index("年度统计汇总") :].count("按类别") == 1
     assert "按月份" in lines
     index = load_workbook(io.BytesIO(archive.read(xlsx_name))).active

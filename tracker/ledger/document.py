@@ -34,6 +34,13 @@ VALUE_WIDTH = Cm(12.8)
 PHOTO_WIDTH = Cm(7.4)
 CAPTION_STYLE = "台账图注"
 TABLE_TEXT_STYLE = "台账表格"
+SETTINGS_AFTER_UPDATE_FIELDS = (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+    "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
+    "listSeparator",
+)  # fmt: skip
 
 
 @dataclass
@@ -96,12 +103,27 @@ def new_document(title: str) -> Document:
     table_text.base_style = styles["Normal"]
     _style_fonts(table_text, BODY_FONT, 11)
     table_text.paragraph_format.space_after = Pt(0)
+    _chinese_language(document)
     document.core_properties.title = title
     document.core_properties.language = "zh-CN"
     # python-docx compares each new picture with every earlier one by SHA-1, quadratic in a
     # year's photos; ours are content-addressed already, so each is added as it comes.
     document.part.package.image_parts._get_by_sha1 = lambda sha1: None
     return document
+
+
+def _chinese_language(document) -> None:
+    """Text is Chinese (w:lang, and the theme's East Asian language), so Word and WPS apply
+    Chinese line breaking and pick the East Asian fonts."""
+    normal = document.styles["Normal"].element.get_or_add_rPr()
+    language = normal.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        normal.append(language)
+    language.set(qn("w:eastAsia"), "zh-CN")
+    theme_language = document.settings.element.find(qn("w:themeFontLang"))
+    if theme_language is not None:
+        theme_language.set(qn("w:eastAsia"), "zh-CN")
 
 
 def _shade(cell, color: str) -> None:
@@ -161,10 +183,12 @@ def add_event_page(
     page: LedgerPage,
     read_photo: Callable[[str], Optional[bytes]],
     heading_level: int = 1,
+    new_page: bool = False,
 ) -> None:
     """One activity's record: the heading, the record table, photos two per row, the
-    sign-in list when the page has one."""
-    _heading(document, page.title, heading_level)
+    sign-in list when the page has one; `new_page` starts it on a page of its own."""
+    heading = _heading(document, page.title, heading_level)
+    heading.paragraph_format.page_break_before = new_page
     subtitle = _paragraph(document, _("活动记录表"), CAPTION_STYLE)
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
     text_style = _style_id(document, TABLE_TEXT_STYLE)
@@ -229,29 +253,44 @@ def _page_break(document) -> None:
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
-def _add_toc_field(document) -> None:
-    """A Word TOC field over the level-1 headings; Word and WPS fill it in when the file is
-    opened (updateFields) or on 更新域."""
-    paragraph = document.add_paragraph()
+def _field(paragraph, instruction_text: str, placeholder: str = "") -> None:
+    """A Word field (PAGE, TOC…) in the paragraph, shown as `placeholder` until updated."""
     run = paragraph.add_run()
     begin = OxmlElement("w:fldChar")
     begin.set(qn("w:fldCharType"), "begin")
     begin.set(qn("w:dirty"), "true")
     instruction = OxmlElement("w:instrText")
     instruction.set(qn("xml:space"), "preserve")
-    instruction.text = 'TOC \\o "1-1" \\h \\z \\u'
+    instruction.text = instruction_text
     separate = OxmlElement("w:fldChar")
     separate.set(qn("w:fldCharType"), "separate")
-    placeholder = OxmlElement("w:t")
-    placeholder.text = _("（目录：打开文件时请选择更新域，或右键点击此处选择“更新域”。）")
+    shown = OxmlElement("w:t")
+    shown.text = placeholder
     end = OxmlElement("w:fldChar")
     end.set(qn("w:fldCharType"), "end")
-    for element in (begin, instruction, separate, placeholder, end):
+    for element in (begin, instruction, separate, shown, end):
         run._r.append(element)
+
+
+def _add_toc_field(document) -> None:
+    """A Word TOC field over the level-1 headings; Word and WPS fill it in when the file is
+    opened (updateFields) or on 更新域."""
+    _field(
+        document.add_paragraph(),
+        'TOC \\o "1-1" \\h \\z \\u',
+        _("（目录：打开文件时请选择更新域，或右键点击此处选择“更新域”。）"),
+    )
     settings = document.settings.element
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
-    settings.append(update)
+    # The settings' children have a fixed order (ECMA-376 CT_Settings); Word refuses a file
+    # with them out of order, so updateFields goes before the first that must follow it.
+    following = {qn(f"w:{name}") for name in SETTINGS_AFTER_UPDATE_FIELDS}
+    later = next((child for child in settings if child.tag in following), None)
+    if later is None:
+        settings.append(update)
+    else:
+        later.addprevious(update)
 
 
 def annual_ledger(
@@ -276,13 +315,15 @@ def annual_ledger(
     heading = _paragraph(document, _("目　录"), "Heading 2")
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _add_toc_field(document)
+    footer = document.sections[0].footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _field(footer, "PAGE", "1")
     for number, page in enumerate(pages, start=1):
-        _page_break(document)
-        add_event_page(document, page, read_photo)
+        add_event_page(document, page, read_photo, new_page=True)
         if on_page:
             on_page(number)
-    _page_break(document)
-    _heading(document, _("年度统计汇总"), 1)
+    summary_heading = _heading(document, _("年度统计汇总"), 1)
+    summary_heading.paragraph_format.page_break_before = True
     text_style = _style_id(document, TABLE_TEXT_STYLE)
     for table in summary:
         _heading(document, table.title, 2)

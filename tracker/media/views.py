@@ -94,6 +94,7 @@ def _render_manage(event: Event, messages: list[str] | None = None, status: int 
                 "upload_mib": f"{config['PHOTOS_MAX_UPLOAD_BYTES'] / 1024 / 1024:g}",
                 "attachment_mib": f"{config['ATTACHMENTS_MAX_FILE_BYTES'] / 1024 / 1024:g}",
                 "per_event": config["PHOTOS_MAX_PER_EVENT"],
+                "side": config["PHOTOS_MAX_SIDE"],
             },
         ),
         status,
