@@ -67,6 +67,14 @@ def process_photo(data: bytes, limits: PhotoLimits) -> ProcessedPhoto:
         return _refuse(_("文件太大（最大 %(mib)s MiB）。", mib=_mebibytes(limits.max_file_bytes)))
     image = _open(data, limits)
     try:
+        return _stored_form(image, limits)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return _refuse(_("图片文件已损坏或不完整（可能上传中断），请重新导出后再上传。"))
+
+
+def _stored_form(image: Image.Image, limits: PhotoLimits) -> ProcessedPhoto:
+    """The decoded picture upright, scaled, written again without metadata, and thumbnailed."""
+    try:
         picture = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - a damaged orientation tag: keep the picture as it is
         picture = image
