@@ -200,7 +200,7 @@ def test_a_photo_over_the_file_limit_and_a_request_over_the_upload_limit_are_ref
     too_large = _upload(
         client, csrf_token, event_id, [("大.jpg", jpeg(size=(300, 300), noise=True))]
     )
-    assert too_large.status_code == 422 and "文件太大（最大 0.0019" in too_large.text
+    assert too_large.status_code == 422 and "文件太大（最大 2 KiB）" in too_large.text
     setting(PHOTOS_MAX_UPLOAD_BYTES=20_000)
     request_too_large = _upload(
         client, csrf_token, event_id, [("大.jpg", jpeg(size=(600, 600), noise=True))]
@@ -402,3 +402,11 @@ def test_heic_photos_from_phones_are_kept_as_jpeg_without_their_gps(app, db, cli
     assert stored.status_code == 200 and photo.media_type == "image/jpeg"
     assert dict(Image.open(io.BytesIO(stored.data)).getexif()) == {}
     assert b"TestCam" not in stored.data
+
+
+def test_an_attachment_over_its_limit_is_refused_with_the_limit_named(app, db, hosted, setting):
+    setting(ATTACHMENTS_MAX_FILE_BYTES=1024)
+    with pytest.raises(services.UploadRefused) as refused:
+        services.add_attachment(hosted["event"], "记录.pdf", b"%PDF-1.7\n" + b"0" * 2000, "", None)
+    assert "文件太大（最大 1 KiB）" in refused.value.messages[0]
+    assert db.session.scalar(select(func.count(Attachment.id))) == 0 and _stored_files(app) == []

@@ -64,7 +64,7 @@ def process_photo(data: bytes, limits: PhotoLimits) -> ProcessedPhoto:
     if not data:
         return _refuse(_("文件是空的。"))
     if len(data) > limits.max_file_bytes:
-        return _refuse(_("文件太大（最大 %(mib)s MiB）。", mib=_mebibytes(limits.max_file_bytes)))
+        return _refuse(_("文件太大（最大 %(size)s）。", size=size_text(limits.max_file_bytes)))
     image = _open(data, limits)
     try:
         return _stored_form(image, limits)
@@ -145,8 +145,11 @@ def _too_many_pixels(limits: PhotoLimits) -> str:
     )
 
 
-def _mebibytes(size: int) -> str:
-    return f"{size / 1024 / 1024:g}"
+def size_text(size: int) -> str:
+    """A byte count as limits are told: 20 MiB, 512 KiB."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:g} MiB"
+    return f"{size / 1024:.0f} KiB"
 
 
 def _refuse(message: str):

@@ -20,7 +20,13 @@ from tracker.audit import record_audit
 from tracker.db import now_utc
 from tracker.extensions import db
 from tracker.media.documents import MacroDocument, attachment_kind
-from tracker.media.images import PhotoLimits, PhotoRefused, ProcessedPhoto, process_photo
+from tracker.media.images import (
+    PhotoLimits,
+    PhotoRefused,
+    ProcessedPhoto,
+    process_photo,
+    size_text,
+)
 from tracker.media.storage import content_key, file_store
 from tracker.models import Attachment, Event, Photo, User
 
@@ -164,8 +170,7 @@ def add_attachment(
         problem = _("文件是空的。")
     if problem is None and len(data) > config["ATTACHMENTS_MAX_FILE_BYTES"]:
         problem = _(
-            "文件太大（最大 %(mib)s MiB）。",
-            mib=f"{config['ATTACHMENTS_MAX_FILE_BYTES'] / 1024 / 1024:g}",
+            "文件太大（最大 %(size)s）。", size=size_text(config["ATTACHMENTS_MAX_FILE_BYTES"])
         )
     if problem is None and len(existing) >= config["ATTACHMENTS_MAX_PER_EVENT"]:
         problem = _("每个活动最多 %(n)s 个附件。", n=config["ATTACHMENTS_MAX_PER_EVENT"])

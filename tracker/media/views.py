@@ -29,6 +29,7 @@ from tracker.events.queries import with_page_details
 from tracker.extensions import db
 from tracker.media import blueprint, services
 from tracker.media.documents import EXTENSIONS, MEDIA_TYPES
+from tracker.media.images import size_text
 from tracker.media.storage import file_store
 from tracker.models import Attachment, Event, Photo
 from tracker.web import content_disposition
@@ -90,9 +91,8 @@ def _render_manage(event: Event, messages: list[str] | None = None, status: int 
             messages=messages or [],
             limits={
                 "files": config["PHOTOS_MAX_FILES_PER_UPLOAD"],
-                "photo_mib": f"{config['PHOTOS_MAX_FILE_BYTES'] / 1024 / 1024:g}",
-                "upload_mib": f"{config['PHOTOS_MAX_UPLOAD_BYTES'] / 1024 / 1024:g}",
-                "attachment_mib": f"{config['ATTACHMENTS_MAX_FILE_BYTES'] / 1024 / 1024:g}",
+                "photo_size": size_text(config["PHOTOS_MAX_FILE_BYTES"]),
+                "attachment_size": size_text(config["ATTACHMENTS_MAX_FILE_BYTES"]),
                 "per_event": config["PHOTOS_MAX_PER_EVENT"],
                 "side": config["PHOTOS_MAX_SIDE"],
             },
