@@ -8,6 +8,8 @@ import pytest
 from tests.test_jobs import make_file  # noqa: F401  (registers the "test_file" job kind)
 from tracker.feeds.services import create_feed_token
 from tracker.jobs import start_job
+from tracker.media.demo_photos import placeholder_photo
+from tracker.media.services import PhotoUpload, add_attachment, add_photos
 from tracker.models import Campaign, Category, Organization, Person
 
 # The five kinds of visitor, in the order of the matrix's columns.
@@ -27,6 +29,9 @@ PATH_ARGUMENTS = {
     "token_id": "token",
     "token": "token_secret",
     "job_id": "job",
+    "photo_id": "photo",
+    "extension": "photo_extension",
+    "attachment_id": "attachment",
 }
 
 
@@ -120,6 +125,19 @@ MATRIX = {
     "jobs.show_job": {"GET": answers(LOGIN, 200, 404, 404, 200)},
     "jobs.job_status": {"GET": answers(LOGIN, 200, 404, 404, 200)},
     "jobs.job_result": {"GET": answers(LOGIN, 200, 404, 404, 200)},
+    # Photos and attachments follow the event (A's public one); uploads without a file are
+    # refused (422), deletions first ask (200), the order form keeps the captions (302).
+    "media.manage_media": {"GET": OWNERS},
+    "media.upload_photos": {"POST": answers(LOGIN, 422, 403, 403, 422)},
+    "media.update_photos": {"POST": OWNERS_SAVE},
+    "media.delete_photo": {"POST": OWNERS},
+    "media.upload_attachment": {"POST": answers(LOGIN, 422, 403, 403, 422)},
+    "media.delete_attachment": {"POST": OWNERS},
+    "media.photo_file": {"GET": EVERYONE},
+    "media.photo_thumbnail": {"GET": EVERYONE},
+    "media.attachment_file": {"GET": SIGNED_IN},
+    "ledger.event_ledger": {"GET": EVERYONE},
+    "ledger.annual_ledger": {"GET": SIGNED_IN, "POST": SIGNED_IN_SAVE},
 }
 # Requests that end what the following ones need go last, in this order.
 LAST = ("feeds.revoke_token", "auth.logout")
@@ -146,6 +164,10 @@ def data_set(db, make_organization, make_person, make_event, make_user, make_loc
     admin = make_user("admin", role="admin")
     token, secret = create_feed_token(admin, "手机")
     job = start_job("test_file", title="甲的任务", owner_id=coordinator_a.id, payload=b"A")
+    [photo] = add_photos(
+        event_a, [PhotoUpload("a.jpg", placeholder_photo("甲的照片"), "甲")], admin
+    )
+    attachment = add_attachment(event_a, "记录.pdf", b"%PDF-1.4\n", "会议记录", admin)
     return {
         "organization_a": organization_a,
         "person_a": event_a.participations[0].person,
@@ -160,6 +182,9 @@ def data_set(db, make_organization, make_person, make_event, make_user, make_loc
         "token": token,
         "token_secret": secret,
         "job": job,
+        "photo": photo,
+        "photo_extension": photo.extension,
+        "attachment": attachment,
     }
 
 

@@ -17,6 +17,9 @@ from tracker.events import blueprint as events_blueprint
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.feeds import blueprint as feeds_blueprint
 from tracker.jobs import blueprint as jobs_blueprint
+from tracker.ledger import blueprint as ledger_blueprint
+from tracker.media import blueprint as media_blueprint
+from tracker.media.images import apply_pixel_limit
 from tracker.stats import blueprint as stats_blueprint
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,6 +45,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     i18n.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    apply_pixel_limit(app.config["PHOTOS_MAX_PIXELS"])
     return app
 
 
@@ -92,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
         stats_blueprint,
         auth_blueprint,
         jobs_blueprint,
+        media_blueprint,
+        ledger_blueprint,
     ):
         app.register_blueprint(blueprint)
 

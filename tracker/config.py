@@ -91,6 +91,25 @@ class DefaultConfig:
     JOBS_KEEP_HOURS = 24
     JOBS_STALE_MINUTES = 10
 
+    # Event photos and attachments. Files live in UPLOADS_FOLDER (default: instance/uploads)
+    # under content addresses. A photo upload's request may carry PHOTOS_MAX_UPLOAD_BYTES (the
+    # other pages keep MAX_CONTENT_LENGTH), each photo PHOTOS_MAX_FILE_BYTES and at most
+    # PHOTOS_MAX_PIXELS pixels (Pillow's decompression-bomb limit, set from this); photos are
+    # stored at most PHOTOS_MAX_SIDE pixels wide and high, with PHOTOS_THUMBNAIL_SIDE
+    # thumbnails (the gallery's, and the ledger's pictures: 7.4 cm wide, about 220 dpi).
+    UPLOADS_FOLDER = None
+    PHOTOS_MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+    PHOTOS_MAX_FILE_BYTES = 20 * 1024 * 1024
+    PHOTOS_MAX_FILES_PER_UPLOAD = 12
+    PHOTOS_MAX_PER_EVENT = 60
+    PHOTOS_MAX_PIXELS = 60_000_000
+    PHOTOS_MAX_SIDE = 2048
+    PHOTOS_THUMBNAIL_SIDE = 640
+    ATTACHMENTS_MAX_FILE_BYTES = 20 * 1024 * 1024
+    ATTACHMENTS_MAX_PER_EVENT = 20
+    # Most activities one annual ledger (活动台账汇编) may bind.
+    LEDGER_MAX_EVENTS = 1000
+
     # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
     SQLITE_CACHE_KIB = 65536
 

@@ -400,6 +400,9 @@ def load_demo_data() -> int:
     except Exception:
         session.rollback()
         raise
+    from tracker.media.demo_photos import load_demo_photos  # noqa: PLC0415 (imports demo)
+
+    load_demo_photos()
     return created
 
 

@@ -39,6 +39,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 IMPORT_ENDPOINT = "feeds.import_file"
 # Room for the rest of the import form (CSRF token, multipart headers) around the file.
 IMPORT_FORM_OVERHEAD = 64 * 1024
+# Upload endpoints with a request limit of their own: endpoint -> (setting, room added).
+UPLOAD_LIMITS = {
+    "media.upload_photos": ("PHOTOS_MAX_UPLOAD_BYTES", 0),
+    "media.upload_attachment": ("ATTACHMENTS_MAX_FILE_BYTES", IMPORT_FORM_OVERHEAD),
+}
 
 
 class BoundedFormDataParser(FormDataParser):
@@ -64,6 +69,9 @@ class TrackerRequest(Request):
     def max_content_length(self) -> int | None:
         if self.endpoint == IMPORT_ENDPOINT:
             return current_app.config["FEEDS_IMPORT_MAX_BYTES"] + IMPORT_FORM_OVERHEAD
+        if self.endpoint in UPLOAD_LIMITS:
+            setting, room = UPLOAD_LIMITS[self.endpoint]
+            return current_app.config[setting] + room
         return super().max_content_length
 
     @max_content_length.setter

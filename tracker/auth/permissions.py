@@ -143,3 +143,27 @@ def require(allowed: bool) -> None:
     """Answer 403 unless the rule allowed it."""
     if not allowed:
         abort(403)
+
+
+def can_see_event_files(user: User, event: Event) -> bool:
+    """Photos, attachments and the ledger follow the event: a public event's for everyone
+    (attachments and the sign-in list need more, see below); an internal event's for admins,
+    its editors and coordinators of an organisation that takes part in it in any role."""
+    if event.is_public:
+        return True
+    if not user or not user.is_authenticated:
+        return False
+    if can_edit_event(user, event):
+        return True
+    involved = {link.organization_id for link in event.organization_links} | {
+        participation.organization_id
+        for participation in event.participations
+        if participation.organization_id is not None
+    }
+    return bool(involved & coordinated_organization_ids(user))
+
+
+def can_see_event_records(user: User, event: Event) -> bool:
+    """Attachments (minutes, scanned sign-in sheets) and the ledger's sign-in list name
+    people: signed-in coordinators who may see the event's files."""
+    return bool(user and user.is_authenticated) and can_see_event_files(user, event)

@@ -38,6 +38,8 @@ from tracker.events.queries import (
     with_page_details,
 )
 from tracker.extensions import db
+from tracker.ledger.views import printed_ledger_page
+from tracker.media.views import media_context
 from tracker.models import Event
 from tracker.stats.queries import data_years
 
@@ -113,6 +115,7 @@ def get_visible_event_or_404(event_id: int) -> Event:
 def show_event(event_id: int):
     """Everything recorded about one event; coordinators also see its history."""
     event = get_visible_event_or_404(event_id)
+    media = media_context(event)
     history = []
     if current_user.is_authenticated:
         history = services.history_lines(db.session.scalars(history_of("event", event.id)).all())
@@ -126,6 +129,8 @@ def show_event(event_id: int):
         action_labels=services.ACTION_LABELS,
         closing_sections=CLOSING_SECTIONS,
         show_internal_notes=can_see_internal_notes(current_user),
+        ledger_page=printed_ledger_page(event, media["photos"]),
+        **media,
     )
 
 

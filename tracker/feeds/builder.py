@@ -280,6 +280,13 @@ class FeedContext:
             "site": _("活动日历"),
         }
 
+    def photo_attachment(self, photo_id: int, media_type: str) -> vUri:
+        """ATTACH of a public event's photo: its address, with its type (RFC 5545 §3.8.1.1)."""
+        extension = "png" if media_type == "image/png" else "jpg"
+        return vUri(
+            f"{self.base_url}/photos/{photo_id}.{extension}", params={"FMTTYPE": media_type}
+        )
+
     def event_url(self, event_id: int) -> vUri:
         return vUri(f"{self.event_url_prefix}{event_id}")
 
@@ -473,6 +480,9 @@ def vevent_properties(event: FeedEvent, context: FeedContext) -> list[tuple[str,
     located = next((stop for stop in event.stops if stop.latitude is not None), None)
     if located is not None and located.longitude is not None:
         properties.append((X_APPLE_LOCATION, _apple_location(located, context)))
+    properties.extend(
+        ("ATTACH", context.photo_attachment(*photo)) for photo in getattr(event, "photos", ())
+    )
     properties.extend(_tracker_properties(event, context))
     alarms = getattr(event, "alarms", None)  # private feeds only
     if alarms:

@@ -27,6 +27,7 @@ from tracker.models import (
     OccurrenceChange,
     Organization,
     Participation,
+    Photo,
     Stop,
     headcount_by_rule,
 )
@@ -132,6 +133,8 @@ class FeedEvent:
         self.organizations: list[FeedOrganization] = []
         self.teams: list[FeedTeam] = []
         self.occurrence_changes: list[FeedOccurrenceChange] = []
+        # (photo id, media type) of a public event's photos, for ATTACH.
+        self.photos: list[tuple[int, str]] = []
 
     @property
     def shown_headcount(self) -> Optional[Headcount]:
@@ -245,4 +248,11 @@ def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEven
         .order_by(OccurrenceChange.event_id, OccurrenceChange.original_starts_at)
     ):
         events[event_id].occurrence_changes.append(FeedOccurrenceChange(*change))
+    for event_id, photo_id, media_type in db.session.execute(
+        select(Photo.event_id, Photo.id, Photo.media_type)
+        .where(Photo.event_id.in_(event_ids))
+        .order_by(Photo.event_id, Photo.position, Photo.id)
+    ):
+        if events[event_id].visibility == "public":  # an internal event's photos are not public
+            events[event_id].photos.append((photo_id, media_type))
     return list(events.values())

@@ -24,10 +24,12 @@ from tracker.models.events import (
     headcount_by_rule,
     new_uid,
 )
+from tracker.models.media import Attachment, Photo
 from tracker.models.occurrences import OCCURRENCE_CHANGE_KINDS, OccurrenceChange, OccurrenceSlot
 from tracker.models.search import EventSearchText
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "Campaign",
     "Category",
@@ -50,6 +52,7 @@ __all__ = [
     "PARTICIPATION_ROLES",
     "Participation",
     "Person",
+    "Photo",
     "Stop",
     "USER_ROLES",
     "User",
