@@ -73,7 +73,7 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 continue
             if not isinstance(obj, Stop):
                 recount.add(parent)
-            if parent not in new:
+            if parent not in new and _seen_by_subscribers(obj, parent, obj in dirty):
                 changed.add(parent)
     for counted_event in recount:
         counted_event.recount_figures(frozenset(deleted))
@@ -82,6 +82,18 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
+
+
+def _seen_by_subscribers(obj, parent: Event, is_edit: bool) -> bool:
+    """Whether a feed shows the change of a child row. Feeds carry stops, organisations and
+    teams, but of named people only how many there are (the headcount rule's last resort):
+    a person's row changing (attendance, sign-in, role, hours) is not seen, a person added
+    or removed only when neither a reported nor an organisation headcount is known."""
+    if not isinstance(obj, Participation) or obj.person_id is None and obj.person is None:
+        return True
+    if is_edit:
+        return False
+    return parent.reported_headcount is None and parent.organization_headcount is None
 
 
 @event.listens_for(Session, "after_flush")

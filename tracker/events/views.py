@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker.attendance.queries import event_attendance_links
 from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal, can_see_internal_notes
 from tracker.events import blueprint, services
@@ -104,6 +105,7 @@ def show_event(event_id: int):
         action_labels=services.ACTION_LABELS,
         closing_sections=CLOSING_SECTIONS,
         show_internal_notes=can_see_internal_notes(current_user),
+        attendance_links=event_attendance_links(event),
     )
 
 
