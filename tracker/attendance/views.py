@@ -46,7 +46,8 @@ def _qr_svg(data: str) -> Markup:
     """The QR code as inline SVG, sized by the page's CSS (viewBox only)."""
     code = segno.make(data, error="m")
     # segno writes the SVG from the code's modules alone; `data` never reaches it as markup.
-    return Markup(code.svg_inline(  # noqa: S704scale=1, border=2, omitsize=True, dark="#000", light="#fff"))
+    svg = code.svg_inline(scale=1, border=2, omitsize=True, dark="#000", light="#fff")
+    return Markup(svg)  # noqa: S704
 
 
 def _current_token(event: Event) -> tuple[int, str]:
