@@ -146,7 +146,9 @@ def phone_check_in(code: str):
     if request.method == "GET":
         return _phone_page(event, step="name", **context)
     if not claim_check_in_attempt(_client_address(), event.id, now):
-        return _phone_page(event, 429, message=_("操作过于频繁，请稍后再试。"), **context)
+        return _phone_page(
+            event, 429, step="name", error=_("操作过于频繁，请稍后再试。"), **context
+        )
     action = request.form.get("action", "find")
     name = "".join(request.form.get("name", "").split())[: services.NAME_MAX]
     if action == "walk_in":

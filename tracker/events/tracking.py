@@ -33,6 +33,10 @@ SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
 FIGURE_RELATIONSHIPS = ("participations", "organization_links")
 SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone", "is_all_day")
 _INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
+# Participations count only as far as feeds show them (`_seen_by_subscribers`).
+WATCHED_BESIDES_PARTICIPATIONS = SUBSCRIBER_VISIBLE_COLUMNS + tuple(
+    name for name in SUBSCRIBER_VISIBLE_RELATIONSHIPS if name != "participations"
+)
 
 
 @event.listens_for(Session, "before_flush")
@@ -43,7 +47,6 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     of each event that is new or whose participations or organisations change."""
     # The session rebuilds these sets at every access: read them once.
     new, dirty, deleted = set(session.new), set(session.dirty), set(session.deleted)
-    watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
     changed: set[Event] = set()
     recount: set[Event] = set()
     for obj in new | dirty | deleted:
@@ -63,7 +66,10 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
             if obj in new or changes(FIGURE_RELATIONSHIPS):
                 recount.add(obj)
-            if obj not in new and changes(watched):
+            if obj not in new and (
+                changes(WATCHED_BESIDES_PARTICIPATIONS)
+                or _participations_seen_changing(obj, attributes)
+            ):
                 changed.add(obj)
         elif isinstance(obj, (Stop, EventOrganization, Participation)):
             if obj in dirty and not session.is_modified(obj):
@@ -82,6 +88,15 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     for changed_event in changed:
         changed_event.sequence = (changed_event.sequence or 0) + 1
         changed_event.updated_at = now_utc()
+
+
+def _participations_seen_changing(event_row: Event, attributes) -> bool:
+    """Whether rows added to or removed from the event's participations show in a feed."""
+    history = attributes["participations"].history
+    return any(
+        _seen_by_subscribers(row, event_row, is_edit=False)
+        for row in (*history.added, *history.deleted)
+    )
 
 
 def _seen_by_subscribers(obj, parent: Event, is_edit: bool) -> bool:
