@@ -444,3 +444,23 @@ def test_statistics_give_attendance_rates_and_the_missed_list_to_coordinators(
     assert "出席率·按月" in sections and "2026-06,4,2,50.0" in sections
     assert "高新区安全生产监督管理局,3,1,33.3" in sections
     assert sections.count("安全生产月启动会,2026-06-15,李伟") == 2
+
+
+def test_a_sign_in_raises_the_sequence_when_feeds_count_named_people(
+    app, client, db, clock, meeting
+):
+    event = meeting["event"]
+    event.reported_headcount = None
+    db.session.commit()
+    sequence = event.sequence
+    for name, person in (("张三明", "zhang"), ("王芳", "wang")):
+        phone = Phone(app.test_client(), _code(app, event, clock))
+        phone.post(action="find", name=name)
+        phone.post(action="pick", name=name, person_id=str(meeting[person].id))
+    db.session.expire_all()
+    assert event.sequence == sequence + 2
+    kept = (event.participation_count, event.attended_count)
+    event.recount_figures()
+    assert kept == (event.participation_count, event.attended_count) == (2, 2)
+    positions = db.session.scalars(select(Participation.position).order_by(Participation.id))
+    assert positions.all() == [0, 1]

@@ -24,20 +24,21 @@ def _window_start(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
 
 
-def _count(key: str, window_start: datetime) -> int:
+def _count(keys: list[str], window_start: datetime) -> dict[str, int]:
+    """Add one attempt to each key's counter of this minute, in one statement; the counts."""
     table = CheckInThrottle.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (
         insert(table)
-        .values(key=key[:80], window_start=window_start, attempts=1)
+        .values([{"key": key, "window_start": window_start, "attempts": 1} for key in keys])
         .on_conflict_do_update(
             index_elements=[table.c.key, table.c.window_start],
             set_={"attempts": table.c.attempts + 1},
         )
-        .returning(table.c.attempts)
+        .returning(table.c.key, table.c.attempts)
     )
-    return db.session.execute(statement).scalar_one()
+    return dict(db.session.execute(statement).all())
 
 
 def claim_check_in_attempt(address: str, event_id: int, now: datetime) -> bool:
@@ -45,8 +46,9 @@ def claim_check_in_attempt(address: str, event_id: int, now: datetime) -> bool:
     address or the event has used up this minute's attempts (CHECKIN_MAX_ATTEMPTS_PER_*)."""
     config = current_app.config
     window_start = _window_start(now)
-    by_address = _count(f"address:{address[:64]}", window_start)
-    by_event = _count(f"event:{event_id}", window_start)
+    address_key, event_key = f"address:{address[:64]}", f"event:{event_id}"
+    counts = _count([address_key, event_key], window_start)
+    by_address, by_event = counts[address_key], counts[event_key]
     if by_event == 1:
         # An event's first attempt of a minute forgets the counters of minutes gone by.
         db.session.execute(

@@ -9,6 +9,7 @@ from typing import Optional
 import segno
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import or_, select
@@ -104,12 +105,16 @@ def checkin_live(event_id: int):
 # --- the phones' page ------------------------------------------------------------------------
 
 
-def _phone_page(event: Optional[Event], status: int = 200, **context):
-    return render_template("attendance/phone.html", event=event, **context), status
+def _phone_page(title: Optional[str], status: int = 200, **context):
+    return render_template("attendance/phone.html", title=title, **context), status
 
 
 def _client_address() -> str:
     return request.remote_addr or "unknown"
+
+
+INVALID_CODE = _l("二维码无效，请扫描活动现场的签到二维码。")
+EXPIRED_CODE = _l("二维码已过期，请扫描屏幕上的新二维码")
 
 
 @blueprint.route("/checkin/<code>", methods=["GET", "POST"])
@@ -117,50 +122,53 @@ def phone_check_in(code: str):
     """Scan → type your name → pick yourself (or register as a walk-in) → signed in.
 
     The code in the URL must be current when the page opens; the form then carries a pass
-    (tokens.make_pass), so the name may take its time."""
+    (tokens.make_pass), so the name may take its time. A post is counted against the
+    address's and the event's limits before anything else is read."""
     secret = current_app.secret_key
+    config = current_app.config
+    now = services.now_from_clock()
     if request.method == "GET":
-        period = tokens.period_at(
-            services.clock(), current_app.config["CHECKIN_TOKEN_PERIOD_SECONDS"]
-        )
+        period = tokens.period_at(services.clock(), config["CHECKIN_TOKEN_PERIOD_SECONDS"])
         try:
             event_id, _sheet = tokens.read_token(secret, code, period)
         except tokens.TokenExpired:
-            return _phone_page(None, message=_("二维码已过期，请扫描屏幕上的新二维码"))
+            return _phone_page(None, message=EXPIRED_CODE)
         except tokens.TokenInvalid:
-            return _phone_page(None, 404, message=_("二维码无效，请扫描活动现场的签到二维码。"))
+            return _phone_page(None, 404, message=INVALID_CODE)
+        allowed = True
     else:
         event_id = tokens.read_pass(
-            secret, request.form.get("pass", ""), current_app.config["CHECKIN_FORM_MINUTES"] * 60
+            secret, request.form.get("pass", ""), config["CHECKIN_FORM_MINUTES"] * 60
         )
         if event_id is None:
-            return _phone_page(None, message=_("二维码已过期，请扫描屏幕上的新二维码"))
+            return _phone_page(None, message=EXPIRED_CODE)
+        allowed = claim_check_in_attempt(_client_address(), event_id, now)
     event = db.session.get(Event, event_id)
     if event is None:
-        return _phone_page(None, 404, message=_("二维码无效，请扫描活动现场的签到二维码。"))
-    now = services.now_from_clock()
+        return _phone_page(None, 404, message=INVALID_CODE)
+    title = event.title
     state = services.window_state(event, now)
     if state != "open":
-        return _phone_page(event, message=_window_message(event, state), closed=True)
+        return _phone_page(title, message=_window_message(event, state), closed=True)
     context = {"pass_value": tokens.make_pass(secret, event.id), "code": code}
     if request.method == "GET":
-        return _phone_page(event, step="name", **context)
-    if not claim_check_in_attempt(_client_address(), event.id, now):
+        return _phone_page(title, step="name", **context)
+    if not allowed:
         return _phone_page(
-            event, 429, step="name", error=_("操作过于频繁，请稍后再试。"), **context
+            title, 429, step="name", error=_("操作过于频繁，请稍后再试。"), **context
         )
     action = request.form.get("action", "find")
     name = "".join(request.form.get("name", "").split())[: services.NAME_MAX]
     if action == "walk_in":
         return _walk_in(event, name, context)
     if action == "not_me":
-        return _phone_page(event, step="walk_in", name=name, **context)
+        return _phone_page(title, step="walk_in", name=name, **context)
     if not name:
-        return _phone_page(event, step="name", error=_("请输入姓名。"), **context)
+        return _phone_page(title, step="name", error=_("请输入姓名。"), **context)
     candidates = services.matching_invitees(event.id, name)
     if not candidates:
         return _phone_page(
-            event,
+            title,
             step="walk_in",
             name=name,
             notice=_(
@@ -174,15 +182,16 @@ def phone_check_in(code: str):
     ]
     pick_context = {**context, "name": name, "choices": choices, "ask_phone": len(candidates) > 1}
     if action != "pick":
-        return _phone_page(event, step="pick", **pick_context)
+        return _phone_page(title, step="pick", **pick_context)
     person, error = _picked(candidates, request.form)
     if person is None:
-        return _phone_page(event, step="pick", error=error, **pick_context)
-    result = services.sign_in(event.id, person, "qr", now)
-    at = _local_time(event, result.signed_in_at)
+        return _phone_page(title, step="pick", error=error, **pick_context)
+    zone = event.zone
+    result = services.sign_in(event, person, "qr", now)
+    at = result.signed_in_at.astimezone(zone).strftime("%H:%M")
     if result.already:
-        return _phone_page(event, done=True, message=_("您已于 %(time)s 签到", time=at))
-    return _phone_page(event, done=True, message=_("已签到 %(time)s", time=at))
+        return _phone_page(title, done=True, message=_("您已于 %(time)s 签到", time=at))
+    return _phone_page(title, done=True, message=_("已签到 %(time)s", time=at))
 
 
 def _organization_label(person: Person) -> str:
@@ -222,15 +231,16 @@ def _walk_in(event: Event, name: str, context: dict):
         errors.append(_("手机号后四位应为 4 位数字，也可以不填。"))
     if errors:
         return _phone_page(
-            event,
+            event.title,
             step="walk_in",
             name=name,
             organization=organization_text,
             error=" ".join(errors),
             **context,
         )
+    title = event.title
     services.record_walk_in(event, name, organization_text, digits)
-    return _phone_page(event, done=True, message=_("已提交，工作人员确认后计入签到。谢谢！"))
+    return _phone_page(title, done=True, message=_("已提交，工作人员确认后计入签到。谢谢！"))
 
 
 def _window_message(event: Event, state: str) -> str:
@@ -303,7 +313,7 @@ def manual_sign_in(event_id: int):
         flash(_("请选择邀请名单中的人员。"), "error")
         return redirect(url_for("attendance.attendance_page", event_id=event.id)), 303
     result = services.sign_in(
-        event.id, person, "manual", services.now_from_clock(), user=_signed_in_user()
+        event, person, "manual", services.now_from_clock(), user=_signed_in_user()
     )
     if result.already:
         flash(_("%(name)s 已经签到过了。", name=person.name), "info")
