@@ -74,9 +74,17 @@ def invitees(event_id: int) -> list[Person]:
     ids = invited_person_ids(event_id).subquery()
     return list(
         db.session.scalars(
-            select(Person).where(Person.id.in_(select(ids.c.person_id))).order_by(Person.name)
+            select(Person)
+            .where(Person.id.in_(select(ids.c.person_id)))
+            .options(joinedload(Person.organization))
+            .order_by(Person.name, Person.id)
         )
     )
+
+
+def invitee_count(event_id: int) -> int:
+    ids = invited_person_ids(event_id).subquery()
+    return db.session.scalar(select(func.count()).select_from(ids))
 
 
 def invitations_of(event_id: int) -> list[EventInvitation]:
@@ -295,6 +303,7 @@ def latest_sign_ins(event_id: int, limit: int) -> list[Participation]:
         db.session.scalars(
             select(Participation)
             .where(Participation.event_id == event_id, Participation.signed_in_at.is_not(None))
+            .options(joinedload(Participation.person))
             .order_by(Participation.signed_in_at.desc(), Participation.id.desc())
             .limit(limit)
         )

@@ -64,7 +64,7 @@ def _screen_figures(event: Event) -> dict:
         "period": period,
         "qr": _qr_svg(external_url("attendance.phone_check_in", code=token)),
         "count": services.signed_in_count(event.id),
-        "invited": len(services.invitees(event.id)),
+        "invited": services.invitee_count(event.id),
         "latest": [
             f"{services.mask_name(item.person.name)} {_local_time(event, item.signed_in_at)}"
             for item in latest
@@ -422,7 +422,7 @@ def invitations(event_id: int):
             "attendance/invitations.html",
             event=event,
             invitations=services.invitations_of(event.id),
-            invitee_count=len(services.invitees(event.id)),
+            invitee_count=services.invitee_count(event.id),
             choices=choices if len(choices) > 1 else [],
         ),
         status,
