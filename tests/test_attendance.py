@@ -464,3 +464,38 @@ def test_a_sign_in_raises_the_sequence_when_feeds_count_named_people(
     assert kept == (event.participation_count, event.attended_count) == (2, 2)
     positions = db.session.scalars(select(Participation.position).order_by(Participation.id))
     assert positions.all() == [0, 1]
+
+
+def test_the_attendance_page_can_show_only_who_is_missing(app, client, clock, meeting, sign_in):
+    event = meeting["event"]
+    phone = Phone(app.test_client(), _code(app, event, clock))
+    phone.post(action="find", name="张三明")
+    phone.post(action="pick", name="张三明", person_id=str(meeting["zhang"].id))
+    sign_in(meeting["coordinator"])
+    full = client.get(f"/events/{event.id}/attendance").get_data(as_text=True)
+    assert "邀请 4 人，已出席 1 人（25%）" in full and "张三明" in full
+    missing = client.get(f"/events/{event.id}/attendance?missing=1").get_data(as_text=True)
+    assert "张三明" not in missing and missing.count("补签") == 3
+
+
+def test_deleting_an_event_takes_its_invitations_and_walk_ins(db, app, clock, meeting):
+    from tracker.attendance.services import record_walk_in
+    from tracker.events.services import delete_event
+
+    event = meeting["event"]
+    record_walk_in(event, "陈新", "金峰学校", "")
+    delete_event(event, meeting["coordinator"])
+    assert db.session.scalar(select(func.count()).select_from(EventInvitation)) == 0
+    assert db.session.scalar(select(func.count()).select_from(WalkIn)) == 0
+
+
+def test_attendance_exports_neutralise_formulas(app, client, db, meeting, make_user, sign_in):
+    meeting["event"].title = "=HYPERLINK(1)"
+    meeting["li_1"].name = "@李伟"
+    db.session.commit()
+    sign_in(make_user("reader", organization=meeting["office"]))
+    query = {"from": "2026-01-01", "to": "2026-12-31"}
+    text = client.get("/stats/export.csv", query_string=query).get_data(as_text=True)
+    assert "'=HYPERLINK(1),2026-06-15,4,0,0.0" in text
+    assert "'=HYPERLINK(1),2026-06-15,'@李伟," in text
+    assert ",=HYPERLINK" not in text and "\n=HYPERLINK" not in text

@@ -84,7 +84,12 @@ def test_a_file_with_errors_previews_them_by_row_and_saves_nothing(client, db, b
 def test_a_clean_file_saves_every_new_person_with_the_mapping_chosen(client, db, branch, sign_in):
     sign_in(branch["coordinator"])
     before = _people(db)
-    csv_text = "名字,电话,职位,政治面貌,所在\n张三,138 0000 0001,书记,中共党员,金鼎社区卫生服务中心党支部\n李四,13800000002,,群众,\n老党员,,,是,\n"
+    csv_text = (
+        "名字,电话,职位,政治面貌,所在\n"
+        "张三,138 0000 0001,书记,中共党员,金鼎社区卫生服务中心党支部\n"
+        "李四,13800000002,,群众,\n"
+        "老党员,,,是,\n"
+    )
     response = _upload(client, branch["community"], csv_text.encode("gb18030"), "roster.csv")
     location = response.headers["Location"]
     token = _token(client, location)

@@ -69,16 +69,41 @@ def invited_person_ids(event_id: int):
     return single.union(by_organization)
 
 
+def invitees_select(event_id: int, only_missing: bool = False):
+    """Select of the expected list, by name; `only_missing`: those not (yet) attended."""
+    ids = invited_person_ids(event_id).subquery()
+    statement = (
+        select(Person)
+        .where(Person.id.in_(select(ids.c.person_id)))
+        .options(joinedload(Person.organization))
+        .order_by(Person.name, Person.id)
+    )
+    if only_missing:
+        statement = statement.where(~_attended(event_id, Person.id))
+    return statement
+
+
+def _attended(event_id: int, person_id):
+    return (
+        select(Participation.id)
+        .where(
+            Participation.event_id == event_id,
+            Participation.person_id == person_id,
+            Participation.attended.is_(True),
+        )
+        .exists()
+    )
+
+
 def invitees(event_id: int) -> list[Person]:
     """The expected list, by name."""
+    return list(db.session.scalars(invitees_select(event_id)))
+
+
+def attended_invitee_count(event_id: int) -> int:
     ids = invited_person_ids(event_id).subquery()
-    return list(
-        db.session.scalars(
-            select(Person)
-            .where(Person.id.in_(select(ids.c.person_id)))
-            .options(joinedload(Person.organization))
-            .order_by(Person.name, Person.id)
-        )
+    return db.session.scalar(
+        select(func.count()).select_from(ids).where(_attended(event_id, ids.c.person_id))
     )
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from tracker.attendance import blueprint, services, tokens
 from tracker.attendance.services import AttendanceError
@@ -259,40 +260,59 @@ def _window_message(event: Event, state: str) -> str:
 # --- the coordinator's attendance page -------------------------------------------------------
 
 
+ATTENDANCE_PER_PAGE = 100
+
+
 @blueprint.route("/events/<int:event_id>/attendance")
 @login_required
 def attendance_page(event_id: int):
-    """Invitees with their sign-ins, other sign-ins, and walk-ins waiting for review."""
+    """Invitees with their sign-ins (a page at a time; `missing=1`: those not yet there),
+    other sign-ins, and walk-ins waiting for review."""
     event = _editable_event(event_id)
-    expected = services.invitees(event.id)
+    only_missing = request.args.get("missing") == "1"
+    page = db.paginate(
+        services.invitees_select(event.id, only_missing),
+        per_page=ATTENDANCE_PER_PAGE,
+        max_per_page=ATTENDANCE_PER_PAGE,
+        error_out=False,
+    )
+    shown_ids = [person.id for person in page.items]
     signed = {
         participation.person_id: participation
         for participation in db.session.scalars(
             select(Participation).where(
-                Participation.event_id == event.id, Participation.person_id.is_not(None)
+                Participation.event_id == event.id, Participation.person_id.in_(shown_ids)
             )
         )
     }
-    expected_ids = {person.id for person in expected}
-    others = [
-        participation
-        for person_id, participation in signed.items()
-        if person_id not in expected_ids and participation.signed_in_at is not None
-    ]
+    invited_ids = services.invited_person_ids(event.id).subquery()
+    others = list(
+        db.session.scalars(
+            select(Participation)
+            .where(
+                Participation.event_id == event.id,
+                Participation.signed_in_at.is_not(None),
+                Participation.person_id.not_in(select(invited_ids.c.person_id)),
+            )
+            .options(joinedload(Participation.person))
+            .order_by(Participation.signed_in_at)
+        )
+    )
     walk_ins = list(
         db.session.scalars(
             select(WalkIn).where(WalkIn.event_id == event.id).order_by(WalkIn.created_at)
         )
     )
-    attended = sum(1 for person in expected if signed.get(person.id) and signed[person.id].attended)
     return render_template(
         "attendance/attendance.html",
         event=event,
-        expected=expected,
+        page=page,
+        only_missing=only_missing,
+        invited=services.invitee_count(event.id),
+        attended=services.attended_invitee_count(event.id),
         signed=signed,
         others=others,
         walk_ins=walk_ins,
-        attended=attended,
         invited_organizations=[
             invitation.organization
             for invitation in services.invitations_of(event.id)
