@@ -33,7 +33,7 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (figures) { if (figures) { show(figures); } })
       .catch(function () {})
-      .then(function () { window.setTimeout(poll, 3000); });
+      .then(function () { window.setTimeout(poll, 2000); });
   }
-  window.setTimeout(poll, 3000);
+  window.setTimeout(poll, 2000);
 })();

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tracker.attendance import tokens
@@ -77,3 +78,30 @@ def test_a_walk_in_goes_to_the_review_list(page, db, invited_meeting):
         "金峰学校",
         "pending",
     )
+
+
+def test_the_screen_updates_its_count_without_a_reload(signed_in_page, db, make_event, make_person):
+    from tracker.models import Organization
+
+    page = signed_in_page
+    union = db.session.scalar(select(Organization).where(Organization.name == "总工会"))
+    event = make_event(
+        title="职工安全知识讲座", hosts=[union], starts_at=now_utc() - timedelta(minutes=5)
+    )
+    member = make_person(name="刘强", organization=union)
+    db.session.add(EventInvitation(event_id=event.id, organization_id=union.id))
+    db.session.commit()
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto(f"/events/{event.id}/checkin")
+    assert page.locator("#checkin-qr svg").is_visible()
+    assert page.locator("#checkin-count").inner_text() == "0"
+
+    from tracker.attendance.services import sign_in
+
+    sign_in(event, member, "qr", now_utc())
+    expect(page.locator("#checkin-count")).to_have_text("1", timeout=8000)  # polled every 2 s
+    assert page.locator("#checkin-latest li").inner_text().startswith("刘*")
+    assert not errors
