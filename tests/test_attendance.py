@@ -319,6 +319,17 @@ def test_coordinator_accepts_one_walk_in_and_rejects_another(
     assert "待确认 2" in page
     token = _form_token(client, f"/events/{event.id}/attendance")
     chen, liu = db.session.scalars(select(WalkIn).order_by(WalkIn.id)).all()
+    foreign = client.post(
+        f"/events/{event.id}/walk-ins/{chen.id}",
+        data={
+            "csrf_token": token,
+            "decision": "accept",
+            "organization_id": meeting["wang"].organization_id,  # 教育局: not theirs
+        },
+    )
+    assert foreign.status_code == 303
+    db.session.refresh(chen)
+    assert chen.status == "pending"
     client.post(
         f"/events/{event.id}/walk-ins/{chen.id}",
         data={"csrf_token": token, "decision": "accept", "organization_id": meeting["office"].id},

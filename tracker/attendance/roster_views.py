@@ -8,7 +8,16 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -73,6 +82,8 @@ def roster_upload(organization_id: int):
             else:
                 upload_id = secrets.token_hex(16)
                 store = job_store()
+                # Uploads left unconfirmed go the way of old jobs.
+                store.forget_older_than(current_app.config["JOBS_KEEP_HOURS"] * 3600)
                 store.save_blob(upload_id, BLOB, data)
                 meta = {
                     "owner_id": current_user.id,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from tracker.attendance import blueprint, services, tokens
 from tracker.attendance.services import AttendanceError
 from tracker.attendance.throttle import claim_check_in_attempt
-from tracker.auth.permissions import can_edit_event
+from tracker.auth.permissions import can_edit_event, coordinates
 from tracker.extensions import db
 from tracker.feeds.services import external_url
 from tracker.models import Event, EventInvitation, Organization, Participation, Person, WalkIn
@@ -313,13 +313,26 @@ def attendance_page(event_id: int):
         signed=signed,
         others=others,
         walk_ins=walk_ins,
-        invited_organizations=[
-            invitation.organization
-            for invitation in services.invitations_of(event.id)
-            if invitation.organization is not None
-        ],
+        walk_in_organizations=_walk_in_organizations(event),
         local_time=lambda moment: _local_time(event, moment),
     )
+
+
+def _walk_in_organizations(event: Event) -> list[Organization]:
+    """Where an accepted walk-in may go: the invited organisations, and the user's own, that
+    the user answers for (adding people is theirs alone)."""
+    candidates = [
+        invitation.organization
+        for invitation in services.invitations_of(event.id)
+        if invitation.organization is not None
+    ]
+    if current_user.organization is not None:
+        candidates.append(current_user.organization)
+    chosen: dict[int, Organization] = {}
+    for organization in candidates:
+        if coordinates(current_user, organization.id):
+            chosen.setdefault(organization.id, organization)
+    return list(chosen.values())
 
 
 @blueprint.route("/events/<int:event_id>/attendance/sign-in", methods=["POST"])
@@ -376,6 +389,9 @@ def decide_walk_in(event_id: int, walk_in_id: int):
     organization_id = request.form.get("organization_id", "")
     if decision == "accept" and organization_id.isdigit():
         organization = db.session.get(Organization, int(organization_id))
+        if organization is None or not coordinates(current_user, organization.id):
+            flash(_("只能把人员加入您负责的组织。"), "error")
+            return redirect(url_for("attendance.attendance_page", event_id=event.id)), 303
     try:
         services.decide_walk_in(walk_in, decision == "accept", _signed_in_user(), organization)
     except AttendanceError as error:
