@@ -212,6 +212,7 @@ def sign_in(
     event_id, title = event.id, event.title
     participation_id = _insert_sign_in(event_id, person.id, source, now)
     if participation_id is None:
+        db.session.rollback()  # the figures were counted for a row that is not new
         participation = _participation(event_id, person.id)
         if participation.signed_in_at is not None:
             signed_in_at = participation.signed_in_at
@@ -245,17 +246,29 @@ def _participation(event_id: int, person_id: int) -> Participation:
 
 
 def _insert_sign_in(event_id: int, person_id: int, source: str, now: datetime) -> Optional[int]:
-    """Add an attended participation for a sign-in in two statements, the id of the new row
-    (None when one appeared meanwhile), and keep the event's figures as the flush listener
-    (tracker.events.tracking) would: the common case of a phone at the door, made cheap for a
-    hall of hundreds signing in within minutes.
+    """Add an attended participation for a sign-in in two statements and keep the event's
+    figures as the flush listener (tracker.events.tracking) would; the id of the new row, or
+    None when the person has a row already (the caller then rolls back). The common case of
+    a phone at the door, made cheap for a hall of hundreds signing in within minutes.
 
-    A person's row shows in feeds only as the count of named participants, when neither a
-    reported nor an organisation headcount is known: only then are SEQUENCE and
-    LAST-MODIFIED raised. The event's UPDATE takes its row lock, so sign-ins to one event
-    count one after the other. Involvements are unchanged: they come from roles and teams.
+    The event's UPDATE comes first and takes its row lock, so sign-ins to one event count and
+    number their rows one after the other. A person's row shows in feeds only as the count of
+    named participants, when neither a reported nor an organisation headcount is known: only
+    then are SEQUENCE and LAST-MODIFIED raised. Involvements are unchanged: they come from
+    roles and teams.
     """
     participations, events = Participation.__table__, Event.__table__
+    seen = events.c.headcount.is_(None) & events.c.organization_headcount.is_(None)
+    db.session.execute(
+        events.update()
+        .where(events.c.id == event_id)
+        .values(
+            participation_count=events.c.participation_count + 1,
+            attended_count=events.c.attended_count + 1,
+            sequence=events.c.sequence + case((seen, 1), else_=0),
+            updated_at=case((seen, now_utc()), else_=events.c.updated_at),
+        )
+    )
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     next_position = (
@@ -263,7 +276,7 @@ def _insert_sign_in(event_id: int, person_id: int, source: str, now: datetime) -
         .where(participations.c.event_id == event_id)
         .scalar_subquery()
     )
-    inserted = db.session.execute(
+    return db.session.execute(
         insert(participations)
         .values(
             event_id=event_id,
@@ -277,20 +290,6 @@ def _insert_sign_in(event_id: int, person_id: int, source: str, now: datetime) -
         .on_conflict_do_nothing(index_elements=["event_id", "person_id"])
         .returning(participations.c.id)
     ).scalar()
-    if inserted is None:
-        return None
-    seen = events.c.headcount.is_(None) & events.c.organization_headcount.is_(None)
-    db.session.execute(
-        events.update()
-        .where(events.c.id == event_id)
-        .values(
-            participation_count=events.c.participation_count + 1,
-            attended_count=events.c.attended_count + 1,
-            sequence=events.c.sequence + case((seen, 1), else_=0),
-            updated_at=case((seen, now_utc()), else_=events.c.updated_at),
-        )
-    )
-    return inserted
 
 
 def remove_sign_in(participation: Participation, user: User) -> None:
