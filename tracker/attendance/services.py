@@ -210,9 +210,9 @@ def sign_in(
     """Mark the person as signed in at `now`; a second sign-in changes nothing and says when
     the first one was."""
     event_id, title = event.id, event.title
-    participation_id = _insert_sign_in(event_id, person.id, source, now)
-    if participation_id is None:
-        db.session.rollback()  # the figures were counted for a row that is not new
+    participation_id = _insert_participation(event_id, person.id, source, now)
+    is_new = participation_id is not None
+    if not is_new:
         participation = _participation(event_id, person.id)
         if participation.signed_in_at is not None:
             signed_in_at = participation.signed_in_at
@@ -233,6 +233,9 @@ def sign_in(
         changes={"signed_in_at": [None, now.isoformat()], "source": [None, source]},
         user=user,
     )
+    if is_new:
+        db.session.flush()
+        _count_new_sign_in(event_id)
     db.session.commit()
     return SignInResult(now, already=False)
 
@@ -245,30 +248,18 @@ def _participation(event_id: int, person_id: int) -> Participation:
     ).one()
 
 
-def _insert_sign_in(event_id: int, person_id: int, source: str, now: datetime) -> Optional[int]:
-    """Add an attended participation for a sign-in in two statements and keep the event's
-    figures as the flush listener (tracker.events.tracking) would; the id of the new row, or
-    None when the person has a row already (the caller then rolls back). The common case of
-    a phone at the door, made cheap for a hall of hundreds signing in within minutes.
+# A phone at the door is the common case, and hundreds come within minutes: a new sign-in is
+# written in two statements instead of the ORM's flush, keeping the event's figures as the
+# flush listener (tracker.events.tracking) would.
 
-    The event's UPDATE comes first and takes its row lock, so sign-ins to one event count and
-    number their rows one after the other. A person's row shows in feeds only as the count of
-    named participants, when neither a reported nor an organisation headcount is known: only
-    then are SEQUENCE and LAST-MODIFIED raised. Involvements are unchanged: they come from
-    roles and teams.
-    """
-    participations, events = Participation.__table__, Event.__table__
-    seen = events.c.headcount.is_(None) & events.c.organization_headcount.is_(None)
-    db.session.execute(
-        events.update()
-        .where(events.c.id == event_id)
-        .values(
-            participation_count=events.c.participation_count + 1,
-            attended_count=events.c.attended_count + 1,
-            sequence=events.c.sequence + case((seen, 1), else_=0),
-            updated_at=case((seen, now_utc()), else_=events.c.updated_at),
-        )
-    )
+
+def _insert_participation(
+    event_id: int, person_id: int, source: str, now: datetime
+) -> Optional[int]:
+    """Insert the attended participation of a sign-in; its id, or None when the person has a
+    row already. Rows are numbered after the event's last one (two phones in the same instant
+    may share a number, which only orders rows)."""
+    participations = Participation.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     next_position = (
@@ -290,6 +281,28 @@ def _insert_sign_in(event_id: int, person_id: int, source: str, now: datetime) -
         .on_conflict_do_nothing(index_elements=["event_id", "person_id"])
         .returning(participations.c.id)
     ).scalar()
+
+
+def _count_new_sign_in(event_id: int) -> None:
+    """Count a new attended participation in the event's kept figures, as the transaction's
+    last statement: the event's row lock is held only until the commit.
+
+    A person's row shows in feeds only as the count of named participants, when neither a
+    reported nor an organisation headcount is known: only then are SEQUENCE and LAST-MODIFIED
+    raised. Involvements are unchanged: they come from roles and teams.
+    """
+    events = Event.__table__
+    seen = events.c.headcount.is_(None) & events.c.organization_headcount.is_(None)
+    db.session.execute(
+        events.update()
+        .where(events.c.id == event_id)
+        .values(
+            participation_count=events.c.participation_count + 1,
+            attended_count=events.c.attended_count + 1,
+            sequence=events.c.sequence + case((seen, 1), else_=0),
+            updated_at=case((seen, now_utc()), else_=events.c.updated_at),
+        )
+    )
 
 
 def remove_sign_in(participation: Participation, user: User) -> None:
