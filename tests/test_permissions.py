@@ -32,6 +32,13 @@ PATH_ARGUMENTS = {
     "photo_id": "photo",
     "extension": "photo_extension",
     "attachment_id": "attachment",
+    # Attendance: a check-in code and an upload id that are not valid, and ids of rows that
+    # may not exist (the event's first participation, no walk-in, no invitation).
+    "code": "token_secret",
+    "upload_id": "token_secret",
+    "participation_id": "event_a",
+    "walk_in_id": "event_a",
+    "invitation_id": "event_a",
 }
 
 
@@ -138,6 +145,24 @@ MATRIX = {
     "media.attachment_file": {"GET": SIGNED_IN},
     "ledger.event_ledger": {"GET": EVERYONE},
     "ledger.annual_ledger": {"GET": SIGNED_IN, "POST": SIGNED_IN_SAVE},
+    # Attendance: the event's editors; the phones' page is open (an invalid code is a 404,
+    # a post without a valid pass says the code expired); rosters: who answers for A.
+    "attendance.checkin_screen": {"GET": OWNERS},
+    "attendance.checkin_live": {"GET": OWNERS},
+    "attendance.phone_check_in": {"GET": answers(404, 404, 404, 404, 404), "POST": EVERYONE},
+    "attendance.attendance_page": {"GET": OWNERS},
+    "attendance.manual_sign_in": {"POST": answers(LOGIN, 303, 403, 403, 303)},
+    "attendance.remove_sign_in": {"POST": OWNERS_SAVE},
+    "attendance.decide_walk_in": {"POST": answers(LOGIN, 404, 403, 403, 404)},
+    "attendance.invitations": {"GET": OWNERS, "POST": answers(LOGIN, 422, 403, 403, 422)},
+    "attendance.remove_invitation": {"POST": answers(LOGIN, 404, 403, 403, 404)},
+    "attendance.sign_in_sheet": {"GET": OWNERS},
+    "attendance.roster_template": {"GET": OWNERS},
+    "attendance.roster_upload": {"GET": OWNERS, "POST": answers(LOGIN, 422, 403, 403, 422)},
+    "attendance.roster_preview": {
+        "GET": answers(LOGIN, 404, 403, 403, 404),
+        "POST": answers(LOGIN, 404, 403, 403, 404),
+    },
 }
 # Requests that end what the following ones need go last, in this order.
 LAST = ("feeds.revoke_token", "auth.logout")

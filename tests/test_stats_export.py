@@ -25,6 +25,8 @@ ANONYMOUS_SHEETS = [
     "按专项活动",
     "竞赛获奖",
 ]
+# Appended by tracker.stats.attendance; the missed list only for signed-in coordinators.
+ATTENDANCE_SHEETS = ["出席率·按活动", "出席率·按组织", "出席率·按月"]
 
 
 def readable_text(response) -> str:
@@ -71,7 +73,7 @@ def test_csv_starts_with_a_bom_and_holds_every_breakdown(client, demo):
     assert response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
     sections = _csv_sections(response.data)
-    assert list(sections) == ANONYMOUS_SHEETS
+    assert list(sections) == ANONYMOUS_SHEETS + ATTENDANCE_SHEETS
     totals = {row[0]: row[1:] for row in sections["总计"][1:]}
     assert totals["活动数"] == ["10", ""]
     assert totals["人数"] == ["260", "是"]
@@ -102,7 +104,7 @@ def test_xlsx_opens_with_one_sheet_per_breakdown(client, demo):
     assert response.status_code == 200
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ANONYMOUS_SHEETS
+    assert workbook.sheetnames == ANONYMOUS_SHEETS + ATTENDANCE_SHEETS
     totals = {row[0]: row[1:] for row in workbook["总计"].iter_rows(min_row=2, values_only=True)}
     assert totals["活动数"][0] == 10
     assert totals["人数"] == (260, "是")
@@ -120,8 +122,8 @@ def test_signed_in_exports_add_the_participant_sheets(client, demo, make_user, s
     sections = _csv_sections(client.get("/stats/export.csv", query_string=YEAR_2019).data)
 
     extra = ["参与者（按活动数）", "参与者（按时长）"]
-    assert workbook.sheetnames == ANONYMOUS_SHEETS + extra
-    assert list(sections) == ANONYMOUS_SHEETS + extra
+    assert workbook.sheetnames == ANONYMOUS_SHEETS + extra + ATTENDANCE_SHEETS + ["缺席名单"]
+    assert list(sections) == ANONYMOUS_SHEETS + extra + ATTENDANCE_SHEETS + ["缺席名单"]
 
 
 def test_exports_honour_the_filters(client, demo, db):
@@ -225,7 +227,8 @@ def test_no_export_cell_starts_a_formula(
     query = hostile_export(prefix)
     neutral = "'" + prefix + FORMULA[1:]
     sheets_with_names = ["说明", "按类别", "按组织", "按地点", "按专项活动", "竞赛获奖"]
-    sheets = ANONYMOUS_SHEETS + (PARTICIPANT_SHEETS if signed_in else [])
+    sheets = ANONYMOUS_SHEETS + (PARTICIPANT_SHEETS if signed_in else []) + ATTENDANCE_SHEETS
+    sheets += ["缺席名单"] if signed_in else []
     if signed_in:
         sheets_with_names += PARTICIPANT_SHEETS
 

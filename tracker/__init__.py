@@ -10,6 +10,7 @@ from sqlalchemy import event as sqlalchemy_event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import cli, i18n, web
+from tracker.attendance import blueprint as attendance_blueprint
 from tracker.auth import blueprint as auth_blueprint
 from tracker.config import DefaultConfig, instance_database_url
 from tracker.directory import blueprint as directory_blueprint
@@ -98,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
         jobs_blueprint,
         media_blueprint,
         ledger_blueprint,
+        attendance_blueprint,
     ):
         app.register_blueprint(blueprint)
 

@@ -17,6 +17,9 @@ ENTITY_TYPES = {
     "Category": "category",
     "Campaign": "campaign",
     "User": "user",
+    "Participation": "participation",
+    "EventInvitation": "invitation",
+    "WalkIn": "walk_in",
 }
 
 

@@ -109,6 +109,25 @@ class DefaultConfig:
     ATTACHMENTS_MAX_PER_EVENT = 20
     # Most activities one annual ledger (活动台账汇编) may bind.
     LEDGER_MAX_EVENTS = 1000
+    # Sign-in QR (扫码签到): the code on the screen changes every CHECKIN_TOKEN_PERIOD_SECONDS
+    # and is accepted for two periods; a phone that scanned a valid code may take
+    # CHECKIN_FORM_MINUTES to type its name. Signing in is open from
+    # CHECKIN_OPENS_MINUTES_BEFORE the start to CHECKIN_CLOSES_MINUTES_AFTER the end. The
+    # phones' page takes at most CHECKIN_MAX_ATTEMPTS_PER_ADDRESS posts a minute from one
+    # address (a whole meeting room behind one Wi-Fi shares one) and
+    # CHECKIN_MAX_ATTEMPTS_PER_EVENT a minute for one event; the screen lists the
+    # CHECKIN_LATEST_NAMES latest sign-ins.
+    CHECKIN_TOKEN_PERIOD_SECONDS = 30
+    CHECKIN_FORM_MINUTES = 10
+    CHECKIN_OPENS_MINUTES_BEFORE = 60
+    CHECKIN_CLOSES_MINUTES_AFTER = 60
+    CHECKIN_MAX_ATTEMPTS_PER_ADDRESS = 300
+    CHECKIN_MAX_ATTEMPTS_PER_EVENT = 2000
+    CHECKIN_LATEST_NAMES = 8
+    # Roster imports (.xlsx or .csv): the largest file (below MAX_CONTENT_LENGTH, which bounds
+    # the whole upload) and the most people in one file.
+    ROSTER_MAX_BYTES = 512 * 1024
+    ROSTER_MAX_ROWS = 2000
 
     # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
     SQLITE_CACHE_KIB = 65536

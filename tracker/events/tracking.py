@@ -35,6 +35,10 @@ SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
 FIGURE_RELATIONSHIPS = ("participations", "organization_links")
 SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone", "is_all_day")
 _INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
+# Participations count only as far as feeds show them (`_seen_by_subscribers`).
+WATCHED_BESIDES_PARTICIPATIONS = SUBSCRIBER_VISIBLE_COLUMNS + tuple(
+    name for name in SUBSCRIBER_VISIBLE_RELATIONSHIPS if name != "participations"
+)
 
 
 @event.listens_for(Session, "before_flush")
@@ -45,7 +49,6 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
     of each event that is new or whose participations or organisations change."""
     # The session rebuilds these sets at every access: read them once.
     new, dirty, deleted = set(session.new), set(session.dirty), set(session.deleted)
-    watched = SUBSCRIBER_VISIBLE_COLUMNS + SUBSCRIBER_VISIBLE_RELATIONSHIPS
     changed: set[Event] = set()
     recount: set[Event] = set()
     series_changed: set[Event] = set()
@@ -69,7 +72,10 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
             if obj in new or changes(FIGURE_RELATIONSHIPS):
                 recount.add(obj)
-            if obj not in new and changes(watched):
+            if obj not in new and (
+                changes(WATCHED_BESIDES_PARTICIPATIONS)
+                or _participations_seen_changing(obj, attributes)
+            ):
                 changed.add(obj)
         elif isinstance(obj, OccurrenceChange):
             # A skipped, added or changed occurrence is seen by subscribers and can move the
@@ -90,7 +96,7 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
                 continue
             if not isinstance(obj, Stop):
                 recount.add(parent)
-            if parent not in new:
+            if parent not in new and _seen_by_subscribers(obj, parent, obj in dirty):
                 changed.add(parent)
     for series in series_changed:
         if series.starts_at and series.recurrence_rule:
@@ -108,6 +114,27 @@ def _former_parent(change: OccurrenceChange):
     """The event a change was removed from (`event.occurrence_changes.remove(change)`)."""
     removed_from = inspect(change).attrs.event.history.deleted
     return removed_from[0] if removed_from else None
+
+
+def _participations_seen_changing(event_row: Event, attributes) -> bool:
+    """Whether rows added to or removed from the event's participations show in a feed."""
+    history = attributes["participations"].history
+    return any(
+        _seen_by_subscribers(row, event_row, is_edit=False)
+        for row in (*history.added, *history.deleted)
+    )
+
+
+def _seen_by_subscribers(obj, parent: Event, is_edit: bool) -> bool:
+    """Whether a feed shows the change of a child row. Feeds carry stops, organisations and
+    teams, but of named people only how many there are (the headcount rule's last resort):
+    a person's row changing (attendance, sign-in, role, hours) is not seen, a person added
+    or removed only when neither a reported nor an organisation headcount is known."""
+    if not isinstance(obj, Participation) or obj.person_id is None and obj.person is None:
+        return True
+    if is_edit:
+        return False
+    return parent.reported_headcount is None and parent.organization_headcount is None
 
 
 @event.listens_for(Session, "after_flush")

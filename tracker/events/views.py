@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker.attendance.queries import event_attendance_links
 from tracker.audit import history_of
 from tracker.auth.permissions import can_edit_event, can_see_internal, can_see_internal_notes
 from tracker.directory.lookup import filter_pickers
@@ -131,6 +132,7 @@ def show_event(event_id: int):
         show_internal_notes=can_see_internal_notes(current_user),
         ledger_page=printed_ledger_page(event, media["photos"]),
         **media,
+        attendance_links=event_attendance_links(event),
     )
 
 

@@ -1,6 +1,13 @@
 """All models, importable from one place."""
 
 from tracker.models.accounts import USER_ROLES, AuditEntry, FeedToken, User
+from tracker.models.attendance import (
+    SIGN_IN_SOURCES,
+    WALK_IN_STATUSES,
+    CheckInThrottle,
+    EventInvitation,
+    WalkIn,
+)
 from tracker.models.directory import (
     ORGANIZATION_KINDS,
     Campaign,
@@ -33,10 +40,12 @@ __all__ = [
     "AuditEntry",
     "Campaign",
     "Category",
+    "CheckInThrottle",
     "DEFAULT_TIMEZONE",
     "EVENT_STATUSES",
     "EVENT_VISIBILITIES",
     "Event",
+    "EventInvitation",
     "EventOrganization",
     "EventSearchText",
     "FeedToken",
@@ -50,12 +59,15 @@ __all__ = [
     "Organization",
     "OrganizationInvolvement",
     "PARTICIPATION_ROLES",
+    "SIGN_IN_SOURCES",
     "Participation",
     "Person",
     "Photo",
     "Stop",
     "USER_ROLES",
     "User",
+    "WALK_IN_STATUSES",
+    "WalkIn",
     "headcount_by_rule",
     "new_uid",
 ]

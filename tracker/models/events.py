@@ -439,6 +439,10 @@ class Participation(Base):
         CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
         CheckConstraint("hours IS NULL OR (hours >= 0 AND hours <= 1000)", name="hours_range"),
         CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+        CheckConstraint(
+            "sign_in_source IS NULL OR sign_in_source IN ('qr', 'manual', 'walk_in')",
+            name="sign_in_source",
+        ),
         # Covering indexes for the statistics: per-event and per-person figures are read
         # from the index alone, in order, without touching or sorting the table.
         Index("ix_participations_event_figures", "event_id", "attended", "hours"),
@@ -469,6 +473,9 @@ class Participation(Base):
     award: Mapped[Optional[str]] = mapped_column(String(100))
     rank: Mapped[Optional[int]] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # When and how the person signed in (tracker.attendance); NULL for rows typed in the form.
+    signed_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sign_in_source: Mapped[Optional[str]] = mapped_column(String(20))
 
     event: Mapped[Event] = relationship(back_populates="participations")
     person: Mapped[Optional[Person]] = relationship(back_populates="participations")

@@ -14,6 +14,7 @@ from tracker.directory.lookup import filter_pickers
 from tracker.events.queries import chosen_entries, filter_selects
 from tracker.i18n import current_language, month_label
 from tracker.stats import blueprint
+from tracker.stats.attendance import AttendanceStatistics, attendance_tables, gather_attendance
 from tracker.stats.charts import Bar, bar_chart, month_chart
 from tracker.stats.export import (
     CSV_MIME,
@@ -55,6 +56,20 @@ def _statistics(scope: StatsScope, row_limit: int | None) -> Statistics:
     return statistics
 
 
+def _attendance(scope: StatsScope, row_limit: int | None) -> AttendanceStatistics:
+    """Attendance rates, and the missed lists for signed-in coordinators; kept like
+    `_statistics` until the data changes (every sign-in leaves an audit entry)."""
+    include_people = current_user.is_authenticated
+    key = ("attendance", scope.filters.key(), scope.include_internal, include_people, row_limit)
+    version = data_version().key
+    cache = app_cache("statistics", max_entries=64)
+    attendance = cache.get(key, version)
+    if attendance is None:
+        attendance = gather_attendance(scope, include_people=include_people, row_limit=row_limit)
+        cache.put(key, version, attendance)
+    return attendance
+
+
 @blueprint.route("/")
 def overview():
     """Totals and breakdowns for the filtered period, each chart beside its table."""
@@ -70,6 +85,7 @@ def overview():
         year_links=_year_links(scope),
         rows_shown=BREAKDOWN_ROWS_SHOWN,
         counting_rules=counting_rules(),
+        attendance=_attendance(scope, BREAKDOWN_ROWS_SHOWN),
     )
 
 
@@ -78,6 +94,7 @@ def export_csv():
     """The same figures as CSV: UTF-8 with BOM, tables one after another."""
     scope = _scope()
     tables = statistics_tables(_statistics(scope, None), _notes(scope), month_label)
+    tables += attendance_tables(_attendance(scope, None))
     return _download(to_csv(tables), CSV_MIME, scope, "csv")
 
 
@@ -86,6 +103,7 @@ def export_xlsx():
     """The same figures as an Excel workbook, one sheet per table."""
     scope = _scope()
     tables = statistics_tables(_statistics(scope, None), _notes(scope), month_label)
+    tables += attendance_tables(_attendance(scope, None))
     return _download(to_xlsx(tables), XLSX_MIME, scope, "xlsx")
 
 
