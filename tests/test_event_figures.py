@@ -217,13 +217,16 @@ def test_recount_of_all_events_matches_the_kept_figures(
     db, make_event, make_person, make_organization
 ):
     event = make_event(people=[make_person(), make_person()], hosts=[make_organization()])
+    other = make_event(people=[make_person()])  # each event counts its own rows only
     db.session.execute(update(Event).values(participation_count=0, attended_count=0))
     db.session.execute(delete(OrganizationInvolvement))
     db.session.commit()
     recount_all_event_figures(db.session.connection())
     db.session.commit()
     db.session.refresh(event)
+    db.session.refresh(other)
     assert (event.participation_count, event.attended_count) == (2, 2)
+    assert (other.participation_count, other.attended_count) == (1, 1)
     assert_every_event_agrees(db)
     assert len(kept_involvements(db)) == 1
 

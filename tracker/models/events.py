@@ -580,7 +580,10 @@ def recount_all_event_figures(connection) -> None:
         figure = select(value).where(source.c.event_id == events.c.id)
         if where is not None:
             figure = figure.where(where)
+        counted = figure.scalar_subquery()
         if column.endswith("_count"):
-            figure = select(func.coalesce(figure.scalar_subquery(), 0))
-        connection.execute(events.update().values({column: figure.scalar_subquery()}))
+            # coalesce around the subquery, not a SELECT of it: a subquery nested in another
+            # SELECT would no longer correlate with the updated row and count every event's.
+            counted = func.coalesce(counted, 0)
+        connection.execute(events.update().values({column: counted}))
     refresh_organization_involvements(connection)
