@@ -64,6 +64,7 @@ from tracker.forms import (
     strip_text,
     too_long,
 )
+from tracker.headcounts import MAX_HEADCOUNT, HeadcountError, parse_headcount
 from tracker.models import (
     DEFAULT_TIMEZONE,
     Campaign,
@@ -84,7 +85,6 @@ from tracker.recurrence import (
     until_day,
 )
 
-MAX_HEADCOUNT = 1_000_000
 # Most rows of each list one event may have: room for a large contest or a long visit, and
 # a bound on what one post can make the server build.
 MAX_STOPS = 50
@@ -114,6 +114,7 @@ MONTHLY_BY_LABELS = {
     "weekday": _l("按星期（如每月第一个周五）"),
 }
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+HEADCOUNT_RANGE = _l("人数应在 0 到 1000000 之间。")
 ROW_IS_INCOMPLETE = _l("这一行还没填完：请选择，或点“删除”去掉这一行。")
 
 
@@ -130,12 +131,48 @@ def _organization_label(organization: Organization) -> str:
     return organization.name
 
 
+class HeadcountField(StringField):
+    """A headcount typed as people write it (100, 100+, 约100, 一百…; tracker.headcounts).
+
+    `data` is the number; `is_approximate` says whether the text gave an approximate one.
+    Text that is not a headcount gets a message beside the field, never silently dropped.
+    """
+
+    is_approximate = False
+
+    def process_formdata(self, valuelist):
+        self.is_approximate = False
+        if not valuelist:
+            return
+        try:
+            if len(str(valuelist[0])) > 30:
+                raise HeadcountError(valuelist[0])
+            headcount = parse_headcount(valuelist[0])
+        except HeadcountError as error:
+            self.data = None
+            if error.too_large:
+                raise ValueError(HEADCOUNT_RANGE) from error
+            raise ValueError(
+                _l(
+                    "无法识别人数“%(value)s”：请填写如 100、100+、约100、100余、一百 的人数。",
+                    value=str(valuelist[0])[:20],
+                )
+            ) from error
+        self.data = headcount.value if headcount else None
+        self.is_approximate = bool(headcount and headcount.is_approximate)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
 def _headcount_field(label) -> IntegerField:
     return IntegerField(
         label,
         validators=[
             OptionalValidator(),
-            NumberRange(0, MAX_HEADCOUNT, _l("人数应在 0 到 1000000 之间。")),
+            NumberRange(0, MAX_HEADCOUNT, HEADCOUNT_RANGE),
         ],
         invalid_value_message=INVALID_WHOLE_NUMBER,
     )
@@ -420,8 +457,11 @@ class EventForm(FlaskForm):
 
     status = code_select(_l("状态"), labels.EVENT_STATUS_LABELS, default="confirmed")
     visibility = code_select(_l("公开范围"), labels.EVENT_VISIBILITY_LABELS, default="public")
-    reported_headcount = _headcount_field(_l("报告人数"))
-    reported_headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”）"))
+    reported_headcount = HeadcountField(
+        _l("报告人数"),
+        render_kw={"placeholder": _l("如 100、100+、约100、一百"), "inputmode": "text"},
+    )
+    reported_headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”“100余”）"))
     description = TextAreaField(
         _l("活动简介"), validators=[too_long(10000)], filters=LONG_TEXT_FILTERS
     )
@@ -580,8 +620,12 @@ class EventForm(FlaskForm):
             )
             for row in _filled_rows(self.participants)
         ]
+        typed = {name: self[name].data for name in TYPED_FIELDS}
+        typed["reported_headcount_is_approximate"] = bool(
+            self.reported_headcount_is_approximate.data or self.reported_headcount.is_approximate
+        )
         return EventInput(
-            **{name: self[name].data for name in TYPED_FIELDS},
+            **typed,
             category=self.category.entry,
             campaign=self.campaign.entry,
             starts_at=starts_at,
