@@ -20,6 +20,32 @@ ORGANIZATION_ROLE_LABELS = {
     "participant": _l("参与"),
     "exhibitor": _l("参展"),
     "team": _l("参赛队"),
+    "village": _l("帮扶村"),
+}
+
+# Roles whose organisations an event can count, named or not ("参赛队 10 支（具名 3 支）"):
+# the noun for the count and its measure word.
+COUNTED_ROLE_NOUNS = {
+    "participant": _l("参加单位"),
+    "exhibitor": _l("参展机构"),
+    "team": _l("参赛队"),
+    "village": _l("帮扶村"),
+}
+COUNTED_ROLE_UNITS = {
+    "participant": _l("家"),
+    "exhibitor": _l("家"),
+    "team": _l("支"),
+    "village": _l("个"),
+}
+
+# Award levels, best first: the order the event page and the statistics use.
+AWARD_LEVEL_LABELS = {
+    "special": _l("特等奖"),
+    "first": _l("一等奖/冠军"),
+    "second": _l("二等奖"),
+    "third": _l("三等奖"),
+    "merit": _l("优秀奖"),
+    "other": _l("其他"),
 }
 
 PARTICIPATION_ROLE_LABELS = {

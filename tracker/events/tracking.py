@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.db import now_utc
 from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
-from tracker.models import Event, EventOrganization, Participation, Stop
+from tracker.models import COUNTED_TOTAL_COLUMNS, Event, EventOrganization, Participation, Stop
 from tracker.models.events import refresh_organization_involvements
 from tracker.recurrence import stored_rule
 
@@ -30,7 +30,7 @@ SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
     *(ROW_RELATIONSHIPS[name] for name in ROW_FIELDS),
 )
 # What the kept figures and the series end are computed from.
-FIGURE_RELATIONSHIPS = ("participations", "organization_links")
+FIGURE_RELATIONSHIPS = ("participations", "organization_links", *COUNTED_TOTAL_COLUMNS.values())
 SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone", "is_all_day")
 _INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
 

@@ -10,6 +10,9 @@ from tracker.models.directory import (
     Person,
 )
 from tracker.models.events import (
+    AWARD_LEVELS,
+    COUNTED_ROLES,
+    COUNTED_TOTAL_COLUMNS,
     DEFAULT_TIMEZONE,
     EVENT_STATUSES,
     EVENT_VISIBILITIES,
@@ -20,13 +23,18 @@ from tracker.models.events import (
     Headcount,
     OrganizationInvolvement,
     Participation,
+    RoleCount,
     Stop,
     headcount_by_rule,
     new_uid,
 )
+from tracker.models.submissions import FormSubmission
 
 __all__ = [
+    "AWARD_LEVELS",
     "AuditEntry",
+    "COUNTED_ROLES",
+    "COUNTED_TOTAL_COLUMNS",
     "Campaign",
     "Category",
     "DEFAULT_TIMEZONE",
@@ -35,6 +43,7 @@ __all__ = [
     "Event",
     "EventOrganization",
     "FeedToken",
+    "FormSubmission",
     "Headcount",
     "Location",
     "ORGANIZATION_KINDS",
@@ -44,6 +53,7 @@ __all__ = [
     "PARTICIPATION_ROLES",
     "Participation",
     "Person",
+    "RoleCount",
     "Stop",
     "USER_ROLES",
     "User",
