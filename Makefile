@@ -1,6 +1,8 @@
 # Set-up and everyday commands. `make run` and `make test` do everything on a fresh machine.
 PYTHON ?= python3
 PORT ?= 5000
+# Test processes (pytest-xdist), each on a database of its own.
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
@@ -60,7 +62,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	else echo "npm is missing: the tests that read feeds with ical.js will be skipped"; fi
 
 test: install $(DEV) js-deps lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # Re-pin after editing requirements*.in: pins already in the .txt files are kept when they
 # still fit; `make lock UPGRADE=1` moves everything to the newest releases.
