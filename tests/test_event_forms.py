@@ -848,4 +848,4 @@ def test_edit_and_cancel_do_not_reload_the_saved_event_for_their_message(
     assert post(f"/events/{event_id}/cancel", {"csrf_token": token, "confirmed": "yes"}) == []
     assert [response.status_code for response in responses] == [302, 302]
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
-    assert "活动“改过的标题”已保存。" in page and "活动已取消" in page
+    assert "活动已保存：改过的标题" in page and "活动已取消" in page

@@ -27,6 +27,7 @@ from tracker.models.events import (
     Stop,
     headcount_by_rule,
     new_uid,
+    role_counts,
 )
 from tracker.models.submissions import FormSubmission
 
@@ -59,4 +60,5 @@ __all__ = [
     "User",
     "headcount_by_rule",
     "new_uid",
+    "role_counts",
 ]

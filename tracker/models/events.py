@@ -103,6 +103,16 @@ class RoleCount:
         return text
 
 
+def role_counts(event, named_in_role) -> list[RoleCount]:
+    """The counted roles whose total `event` states (its `<role>_total` attributes), with
+    the named ones `named_in_role(role)` gives: for the event page and the feeds alike."""
+    counts = [
+        RoleCount(role, getattr(event, column), named_in_role(role))
+        for role, column in COUNTED_TOTAL_COLUMNS.items()
+    ]
+    return [count for count in counts if count.total is not None]
+
+
 def headcount_by_rule(
     reported: Optional[int],
     reported_is_approximate: bool,
@@ -280,11 +290,13 @@ class Event(Base):
 
     def role_counts(self) -> list[RoleCount]:
         """The counted roles the event has, as "参赛队 10 支（具名 3 支）" says them."""
-        counts = [
-            RoleCount(role, getattr(self, COUNTED_TOTAL_COLUMNS[role]), self.named_in_role(role))
-            for role in COUNTED_ROLES
-        ]
-        return [count for count in counts if count.total is not None]
+        return role_counts(self, self.named_in_role)
+
+    @property
+    def teams_in_award_order(self) -> list[Participation]:
+        """The teams, best award first (by level, then rank), the others in their order."""
+        teams = [item for item in self.participations if item.organization is not None]
+        return sorted(teams, key=award_order)
 
     def organizations_taking_part(self, removed: frozenset = frozenset()) -> int:
         """The organisations taking part, counted ones included: for each counted role its
@@ -385,16 +397,15 @@ class Event(Base):
         return f"<Event {self.id} {self.title}>"
 
 
-def _is_person(participation) -> bool:
-    """Whether a participation is a person's (not a team's), without loading either."""
-    if participation.person_id is not None:
-        return True
-    return participation.organization_id is None and participation.person is not None
-
-
-def _organization_key(row) -> object:
-    """The organisation of a role or team row: its id, or the object itself before a flush."""
-    return row.organization_id if row.organization_id is not None else row.organization
+def award_order(participation) -> tuple:
+    """Sort key putting awards by level (特等奖 first), then by rank; no award last."""
+    level = participation.award_level
+    has_award = bool(level or participation.award or participation.rank)
+    return (
+        not has_award,
+        AWARD_LEVELS.index(level) if level in AWARD_LEVELS else len(AWARD_LEVELS),
+        participation.rank or 10**6,
+    )
 
 
 def _is_person(participation) -> bool:

@@ -4,12 +4,16 @@ one, and the saved event is recorded against it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, UTCDateTime, now_utc
+
+if TYPE_CHECKING:
+    from tracker.models.accounts import User
+    from tracker.models.events import Event
 
 
 class FormSubmission(Base):
@@ -27,3 +31,6 @@ class FormSubmission(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    event: Mapped[Event] = relationship()
+    user: Mapped[Optional[User]] = relationship()
