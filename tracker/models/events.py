@@ -634,33 +634,40 @@ def recount_all_event_figures(connection) -> None:
 
 def organizations_taking_part_sql():
     """`Event.organizations_taking_part` as an SQL expression over an events row."""
+    events = Event.__table__
+    total = literal(0)
+    for role, column in COUNTED_TOTAL_COLUMNS.items():
+        named = named_in_role_sql(role)
+        stated = func.coalesce(events.c[column], 0)
+        total = total + case((stated > named, stated), else_=named)
+    return total
+
+
+def named_in_role_sql(role: str):
+    """`Event.named_in_role(role)` as an SQL expression over an events row."""
     events, participations, links = (
         Event.__table__,
         Participation.__table__,
         EventOrganization.__table__,
     )
-    total = literal(0)
-    for role, column in COUNTED_TOTAL_COLUMNS.items():
-        named = (
-            select(func.count())
-            .where(links.c.event_id == events.c.id, links.c.role == role)
-            .scalar_subquery()
+    named = (
+        select(func.count())
+        .where(links.c.event_id == events.c.id, links.c.role == role)
+        .scalar_subquery()
+    )
+    if role != "team":
+        return named
+    same_team_link = select(links.c.id).where(
+        links.c.event_id == participations.c.event_id,
+        links.c.organization_id == participations.c.organization_id,
+        links.c.role == "team",
+    )
+    return named + (
+        select(func.count())
+        .where(
+            participations.c.event_id == events.c.id,
+            participations.c.organization_id.is_not(None),
+            ~same_team_link.exists(),
         )
-        if role == "team":
-            same_team_link = select(links.c.id).where(
-                links.c.event_id == participations.c.event_id,
-                links.c.organization_id == participations.c.organization_id,
-                links.c.role == "team",
-            )
-            named = named + (
-                select(func.count())
-                .where(
-                    participations.c.event_id == events.c.id,
-                    participations.c.organization_id.is_not(None),
-                    ~same_team_link.exists(),
-                )
-                .scalar_subquery()
-            )
-        stated = func.coalesce(events.c[column], 0)
-        total = total + case((stated > named, stated), else_=named)
-    return total
+        .scalar_subquery()
+    )
