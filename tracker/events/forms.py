@@ -67,6 +67,7 @@ from tracker.forms import (
     too_long,
 )
 from tracker.headcounts import MAX_HEADCOUNT, HeadcountError, parse_headcount
+from tracker.i18n import current_language
 from tracker.models import (
     COUNTED_TOTAL_COLUMNS,
     DEFAULT_TIMEZONE,
@@ -501,7 +502,7 @@ class EventForm(FlaskForm):
     category = EntrySelectField(
         _l("类别"),
         model=Category,
-        describe=lambda category: category.name_zh,
+        describe=lambda category: category.name_for(current_language()),
         order_by=Category.id,
     )
     campaign = EntrySelectField(

@@ -28,6 +28,7 @@ from tracker.events.queries import (
 )
 from tracker.extensions import db
 from tracker.models import Event
+from tracker.web import url_with
 
 # Row lists of the event form: the button names use the singular ("add_stop", "remove_stop-2").
 ROW_LISTS = {
@@ -79,6 +80,9 @@ def list_events():
         max_per_page=100,
         error_out=False,
     )
+    if page.pages and page.page > page.pages:
+        # Past the last page (an old link, a typed number): its pager would point nowhere.
+        return redirect(url_with(page=page.pages))
     return render_template(
         "events/list.html",
         page=page,

@@ -30,6 +30,7 @@ from tracker.feeds.services import (
     user_for_token,
     webcal_url,
 )
+from tracker.i18n import current_language
 from tracker.models import Event
 from tracker.web import content_disposition, safe_next_url
 
@@ -188,8 +189,9 @@ def subscribe():
     sections = []
     for id_filter in ID_FILTERS:
         rows = []
-        # Entries by their Chinese names, as the feeds name them.
-        for item_id, label in db.session.execute(id_filter.options()):
+        # Entries named in the page's language (categories have English names).
+        english = current_language() == "en"
+        for item_id, label in db.session.execute(id_filter.options(english)):
             https = external_url("feeds.calendar", **{id_filter.name: item_id})
             rows.append({"name": label, "https": https, "webcal": webcal_url(https)})
         sections.append({"title": id_filter.list_heading, "rows": rows})

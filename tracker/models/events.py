@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -97,9 +98,9 @@ class RoleCount:
     def __str__(self) -> str:
         noun = labels.COUNTED_ROLE_NOUNS[self.role]
         unit = labels.COUNTED_ROLE_UNITS[self.role]
-        text = f"{noun} {self.shown_total} {unit}"
+        text = gettext("%(noun)s %(count)s %(unit)s", noun=noun, count=self.shown_total, unit=unit)
         if self.named < self.shown_total:
-            text += f"（具名 {self.named} {unit}）"
+            text += gettext("（具名 %(count)s %(unit)s）", count=self.named, unit=unit)
         return text
 
 
