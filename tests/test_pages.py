@@ -184,7 +184,9 @@ def test_contest_page_shows_roles_teams_and_awards(client, demo, db):
     ):
         assert text in html, text
     # Best level first: 健帆 (冠军) before both second prizes.
-    assert html.index("健帆生物科技集团股份有限公司</a>") < html.index("艾默生电气（珠海）有限公司</a>")
+    assert html.index("健帆生物科技集团股份有限公司</a>") < html.index(
+        "艾默生电气（珠海）有限公司</a>"
+    )
 
 
 def test_safety_drill_page_shows_campaign_and_theme(client, demo, db):

@@ -206,17 +206,18 @@ def _placeholders_to_counts(connection):
         }
         if event_id in village_stops:
             rows = village_stops[event_id]
-            named = [r for r in rows if r.location_id not in placeholder_locations]
-            totals["village_total"] = len(members[event_id]["village"]) + len(rows)
-            position = len(list(connection.execute(
-                sa.select(links.c.id).where(links.c.event_id == event_id)
-            )))
-            for row in named:
-                if not row.name.endswith("村"):
+            unnamed = [r for r in rows if r.location_id in placeholder_locations]
+            named_villages = set(members[event_id]["village"])
+            position = len(
+                list(connection.execute(sa.select(links.c.id).where(links.c.event_id == event_id)))
+            )
+            for row in rows:
+                if row.location_id in placeholder_locations or not row.name.endswith("村"):
                     continue
                 organization_id = _organization_named(connection, row.name, now)
-                if organization_id in members[event_id]["village"]:
+                if organization_id in named_villages:
                     continue
+                named_villages.add(organization_id)
                 connection.execute(
                     links.insert().values(
                         event_id=event_id,
@@ -226,6 +227,7 @@ def _placeholders_to_counts(connection):
                     )
                 )
                 position += 1
+            totals["village_total"] = len(named_villages) + len(unnamed)
         connection.execute(
             events.update()
             .where(events.c.id == event_id)
@@ -280,16 +282,13 @@ def _organization_named(connection, name, now):
 
 
 def _renumber_stops(connection, event_id):
-    """Positions 0, 1, 2… again after stops were removed (kept unique on the way)."""
+    """Positions 0, 1, 2… again after stops were removed. In ascending order a stop only
+    moves down to a position no remaining stop holds any more, so the unique key holds."""
     rows = list(
         connection.execute(
             sa.select(stops.c.id).where(stops.c.event_id == event_id).order_by(stops.c.position)
         )
     )
-    for position, row in enumerate(rows):
-        connection.execute(
-            stops.update().where(stops.c.id == row.id).values(position=-1 - position)
-        )
     for position, row in enumerate(rows):
         connection.execute(stops.update().where(stops.c.id == row.id).values(position=position))
 
