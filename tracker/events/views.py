@@ -215,6 +215,7 @@ def _new_event_defaults() -> dict:
     """A new event starts with one blank row of each kind, the user's organisation as host."""
     organization_id = current_user.organization_id
     return {
+        "programme": [{}],
         "stops": [{}],
         "organizations": [{"organization": organization_id, "role": "host"}],
         "participants": [{}],
