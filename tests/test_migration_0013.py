@@ -27,14 +27,13 @@ from tracker.models import (
 NOW = datetime(2019, 6, 1, 8, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_database(request, tmp_path):
-    """An empty database of the engine asked for (PostgreSQL only when the run has one)."""
-    if request.param == "sqlite":
+@pytest.fixture
+def old_database(tmp_path):
+    """An empty database of the run's engine: a new PostgreSQL database in the PostgreSQL
+    run, a SQLite file otherwise."""
+    if not POSTGRES_URL:
         yield "sqlite:///" + str(tmp_path / "old.db")
         return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL runs only with TRACKER_TEST_DATABASE_URL")
     name = f"tracker_migration_{uuid.uuid4().hex[:10]}"
     server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
