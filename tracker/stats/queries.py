@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -62,6 +63,7 @@ from tracker.models import (
     Campaign,
     Category,
     Event,
+    EventOrganization,
     Headcount,
     Location,
     Organization,
@@ -563,16 +565,44 @@ def award_levels_statement(scope: StatsScope, include_people: bool = False) -> S
     )
 
 
-def counted_roles_statement(scope: StatsScope) -> Select:
-    """Per counted role, over the selected activities: the organisations taking part (stated
-    totals, at least the named ones) and the named ones, for "参赛队 10 支（具名 3 支）"."""
+def counted_roles_statement(scope: StatsScope):
+    """Per counted role over the selected activities: ("named", role, count) rows, the
+    organisations the rows name, grouped from the links (and the team participations no
+    team link names); `stated_totals_statement` adds the unnamed ones."""
+    links, participations = EventOrganization.__table__, Participation.__table__
+    selected = _selected_ids(scope)
+    named = (
+        select(literal("named", String()), links.c.role, func.count())
+        .where(
+            links.c.role.in_(list(COUNTED_TOTAL_COLUMNS)),
+            _not_indexed(links.c.event_id).in_(selected),
+        )
+        .group_by(links.c.role)
+    )
+    same_team_link = select(links.c.id).where(
+        links.c.event_id == participations.c.event_id,
+        links.c.organization_id == participations.c.organization_id,
+        links.c.role == "team",
+    )
+    teams = select(literal("named", String()), literal("team", String()), func.count()).where(
+        participations.c.organization_id.is_not(None),
+        _not_indexed(participations.c.event_id).in_(selected),
+        ~same_team_link.exists(),
+    )
+    return union_all(named, teams)
+
+
+def stated_totals_statement(scope: StatsScope) -> Select:
+    """One row: per counted role, what the stated totals add beyond the named organisations
+    (`<role>_beyond`), over the selected activities that state a total at all (a few)."""
+    events = Event.__table__
+    stated_any = or_(*(events.c[column].is_not(None) for column in COUNTED_TOTAL_COLUMNS.values()))
     columns = []
     for role, column in COUNTED_TOTAL_COLUMNS.items():
-        named = named_in_role_sql(role)
-        stated = func.coalesce(Event.__table__.c[column], 0)
-        shown = case((stated > named, stated), else_=named)
-        columns += [func.sum(shown).label(f"{role}_shown"), func.sum(named).label(f"{role}_named")]
-    return select(*columns).where(Event.id.in_(_selected_ids(scope)))
+        stated, named_here = events.c[column], named_in_role_sql(role)
+        beyond = case((stated > named_here, stated - named_here), else_=0)
+        columns.append(func.coalesce(func.sum(beyond), 0).label(f"{role}_beyond"))
+    return select(*columns).where(stated_any, Event.id.in_(_selected_ids(scope)))
 
 
 def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS):
@@ -900,13 +930,18 @@ def gather_statistics(
         (row.award_level, int(row.times))
         for row in db.session.execute(award_levels_statement(scope, include_people))
     ]
-    counted = db.session.execute(counted_roles_statement(scope)).one()
+    figures = {(kind, role): 0 for kind in ("named", "beyond") for role in COUNTED_TOTAL_COLUMNS}
+    for kind, role, figure in db.session.execute(counted_roles_statement(scope)):
+        figures[(kind, role)] += int(figure or 0)
+    beyond = db.session.execute(stated_totals_statement(scope)).one()
+    for role in COUNTED_TOTAL_COLUMNS:
+        figures[("beyond", role)] = int(getattr(beyond, f"{role}_beyond") or 0)
     statistics.role_counts = [
         RoleCount(
-            role, int(getattr(counted, f"{role}_shown")), int(getattr(counted, f"{role}_named"))
+            role, figures[("named", role)] + figures[("beyond", role)], figures[("named", role)]
         )
         for role in COUNTED_TOTAL_COLUMNS
-        if getattr(counted, f"{role}_shown")
+        if figures[("named", role)] + figures[("beyond", role)]
     ]
     if include_people:
         statistics.includes_people = True
