@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from tests.helpers import get_feed
 from tests.test_event_forms import edit_form_data, event_form
 from tracker.events import services
+from tracker.feeds.importer import ImportRefused, import_calendar
 from tracker.models import (
     Event,
     EventOrganization,
@@ -395,3 +396,26 @@ def test_organisation_top_rows_are_cut_by_activities_then_headcount(client, db):
     section = section.split("</section>")[0]
     shown = re.findall(r"title=\"(组织\d\d)\"", section)
     assert shown == [f"组织{number:02d}" for number in range(24, 4, -1)]
+
+
+def _calendar_with(lines: str) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Activity Tracker//活动日历//ZH\r\n"
+        "BEGIN:VEVENT\r\nUID:programme@test\r\nDTSTAMP:20190601T000000Z\r\n"
+        "DTSTART:20190620T060000Z\r\nDTEND:20190620T090000Z\r\nSUMMARY:竞赛\r\n"
+        f"{lines}END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def test_an_imported_programme_and_team_count_are_read_and_a_broken_one_refused(db):
+    text = (
+        '[{"title":"必答题","time":"14:00","note":null},{"title":"抢答","time":null,"note":null}]'
+    )
+    import_calendar(_calendar_with(f"X-TRACKER-PROGRAMME:{text}\r\nX-TRACKER-TEAM-TOTAL:10\r\n"))
+    event = db.session.scalars(select(Event)).one()
+    assert [item["title"] for item in event.programme] == ["必答题", "抢答"]
+    assert event.team_total == 10
+
+    with pytest.raises(ImportRefused) as refused:
+        import_calendar(_calendar_with('X-TRACKER-PROGRAMME:[{"title":"","time":"25:00"}]\r\n'))
+    assert "X-TRACKER-PROGRAMME" in str(refused.value)

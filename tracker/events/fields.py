@@ -185,6 +185,12 @@ class ParticipationRow:
     award_level: Optional[str] = None
 
 
+# Bounds of a programme, for the form and the importer alike.
+MAX_SEGMENTS = 50
+SEGMENT_TITLE_MAX = 200
+SEGMENT_NOTE_MAX = 300
+
+
 def segment(title: str, time: Optional[str] = None, note: Optional[str] = None) -> dict:
     """One programme segment as the event keeps it: a title, a local "HH:MM" time or None,
     a note or None."""

@@ -41,7 +41,10 @@ from tracker import labels
 from tracker.events.awards import guess_award_level
 from tracker.events.fields import (
     LONG_TEXT_FIELDS,
+    MAX_SEGMENTS,
     SCALAR_FIELDS,
+    SEGMENT_NOTE_MAX,
+    SEGMENT_TITLE_MAX,
     EntryRef,
     EventInput,
     OrganizationRow,
@@ -94,7 +97,6 @@ from tracker.recurrence import (
 MAX_STOPS = 50
 MAX_ORGANIZATIONS = 100
 MAX_PARTICIPANTS = 500
-MAX_SEGMENTS = 50
 MAX_ORGANIZATION_TOTAL = 100_000
 COMMON_TIMEZONES = (
     "Asia/Shanghai",
@@ -317,12 +319,12 @@ class SegmentRowForm(Form):
 
     title = StringField(
         _l("环节"),
-        validators=[too_long(200)],
+        validators=[too_long(SEGMENT_TITLE_MAX)],
         filters=TEXT_FILTERS,
         render_kw={"placeholder": _l("如 安全知识必答题")},
     )
     time = BlankTimeField(_l("时间"))
-    note = StringField(_l("说明"), validators=[too_long(300)], filters=TEXT_FILTERS)
+    note = StringField(_l("说明"), validators=[too_long(SEGMENT_NOTE_MAX)], filters=TEXT_FILTERS)
 
     def is_blank(self) -> bool:
         return (

@@ -15,7 +15,14 @@ import json
 import re
 from typing import Any, Optional
 
-from tracker.events.fields import EVENT_FIELDS, EventField, segment
+from tracker.events.fields import (
+    EVENT_FIELDS,
+    MAX_SEGMENTS,
+    SEGMENT_NOTE_MAX,
+    SEGMENT_TITLE_MAX,
+    EventField,
+    segment,
+)
 
 X_PREFIX = "X-TRACKER-"
 X_HEADCOUNT = "X-TRACKER-HEADCOUNT"  # the reported headcount, "100+" when approximate
@@ -85,9 +92,6 @@ PLAIN_FIELDS: tuple[tuple[EventField, str], ...] = tuple(
     if field.feeds is not None and field.name not in OWN_PROPERTIES
 )
 PLAIN_KINDS = ("text", "long_text", "flag", "count", "segments")
-# Bounds of an imported programme (the form's own).
-MAX_SEGMENTS = 50
-SEGMENT_LIMITS = {"title": 200, "note": 300}
 SEGMENT_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 assert all(field.kind in PLAIN_KINDS for field, _ in PLAIN_FIELDS), (
     "a new field of another kind needs a property in OWN_PROPERTIES"
@@ -140,9 +144,9 @@ def decode_segments(text: str) -> Optional[list[dict]]:
             raise ValueError(text)
         segments.append(
             segment(
-                title.strip()[: SEGMENT_LIMITS["title"]],
+                title.strip()[:SEGMENT_TITLE_MAX],
                 time,
-                note.strip()[: SEGMENT_LIMITS["note"]] if note else None,
+                note.strip()[:SEGMENT_NOTE_MAX] if note else None,
             )
         )
     return segments or None

@@ -9,9 +9,11 @@ Counting rules (stated on the page too):
   month breakdown it sits in the month it starts, or in the period's first month when it
   started earlier (so does a multi-day event that began before the period).
 - Headcount follows DESIGN.md: the reported headcount, else the sum of organisation
-  headcounts, else the number of named participations (all of them, as the event page
-  shows). A sum that includes an approximate figure is approximate ("250+").
-- Participations, people and hours count attended participations only.
+  headcounts, else the number of named people (teams are organisations, not people). A sum
+  that includes an approximate figure is approximate ("250+").
+- Participations, people and hours count people's attended participations only.
+- Organisations taking part (参与组织) count the counted roles' organisations, named or not
+  (`Event.organization_count`); awards group by level.
 
 Figures come from three statements whatever the data size: the event-level breakdowns
 (one UNION ALL: totals, categories, campaigns and months grouped from a CTE of per-event
