@@ -3,6 +3,7 @@ and partly named organisations, the programme, award levels, new entries typed i
 one save per form, and the small things users noticed."""
 
 import re
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from tracker.models import (
     Organization,
     Participation,
     Person,
+    User,
 )
 from tracker.stats.charts import month_chart
 from tracker.stats.queries import Figures, GroupRow
@@ -419,3 +421,45 @@ def test_an_imported_programme_and_team_count_are_read_and_a_broken_one_refused(
     with pytest.raises(ImportRefused) as refused:
         import_calendar(_calendar_with('X-TRACKER-PROGRAMME:[{"title":"","time":"25:00"}]\r\n'))
     assert "X-TRACKER-PROGRAMME" in str(refused.value)
+
+
+def test_two_simultaneous_submissions_of_one_form_save_one_event(app, db, make_user, monkeypatch):
+    """Two requests with the same token, both past the look-up before either saves (a
+    double click): the database keeps one event, the other request is shown it."""
+    user_id = make_user().id
+    token = "double-click-token-0123456789"
+    both_looked = threading.Barrier(2)
+    first_look = threading.local()
+    real_look = services.submitted_event_id
+
+    def look(submitted):
+        found = real_look(submitted)
+        if not getattr(first_look, "done", False):
+            first_look.done = True
+            both_looked.wait(timeout=20)
+        return found
+
+    monkeypatch.setattr(services, "submitted_event_id", look)
+    results = []
+
+    def submit():
+        with app.app_context():
+            starts_at = datetime(2019, 6, 20, 6, tzinfo=UTC)
+            values = services.EventInput(title="双击", starts_at=starts_at, ends_at=starts_at)
+            try:
+                event = services.create_event(values, db.session.get(User, user_id), token)
+                results.append(("saved", event.id))
+            except services.AlreadySubmitted as submitted:
+                results.append(("shown", submitted.event_id))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(kind for kind, _ in results) == ["saved", "shown"]
+    assert len({event_id for _, event_id in results}) == 1
+    assert count(db, Event) == 1 and count(db, FormSubmission) == 1
