@@ -257,6 +257,15 @@ def test_recurring_work_repeats_without_end(loaded):
     assert grid_visits.category.slug == "grid"
 
 
+def test_themes_only_where_the_report_gives_one(loaded):
+    themes = {event.title: event.theme for event in loaded.session.scalars(select(Event))}
+    assert {title: theme for title, theme in themes.items() if theme} == {
+        '"安康杯"安全生产知识竞赛': "防风险、除隐患、遏事故",
+        "安全生产宣传教育走进金峰学校": "防风险、除隐患、遏事故",
+        "鸡山社区党组织主题教育党日": "不忘初心、牢记使命",
+    }
+
+
 def test_organizations_have_kinds_from_the_report(loaded):
     kinds = dict(loaded.session.execute(select(Organization.name, Organization.kind)).all())
 
