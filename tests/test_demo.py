@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker import demo
 from tracker.demo import load_demo_data
 from tracker.extensions import db as database
-from tracker.models import Campaign, Event, Organization
+from tracker.models import Campaign, Event, Location, Organization
 
 
 def _row_counts() -> dict[str, int]:
@@ -133,54 +133,70 @@ def test_houhuan_study_tour_has_all_members_and_no_headcount(loaded):
     assert event.category.slug == "study-tour"
 
 
-def test_ankang_cup_contest_has_ten_teams_three_awards_hosts_and_co_organisers(loaded):
+def test_ankang_cup_contest_has_ten_teams_three_named_with_awards_hosts_and_co_organisers(loaded):
     event = _event('"安康杯"安全生产知识竞赛')
 
     teams = [p for p in event.participations if p.organization is not None]
-    assert len(teams) == 10
     assert all(team.person is None and team.role == "participant" for team in teams)
-    awards = {team.organization.name: (team.award, team.rank) for team in teams if team.award}
+    awards = {team.organization.name: (team.award_level, team.award, team.rank) for team in teams}
     assert awards == {
-        "健帆生物科技集团": ("冠军", 1),
-        "艾默生电气(珠海)有限公司": ("二等奖", 2),
-        "珠海藤佳能源": ("二等奖", 2),
+        "健帆生物科技集团股份有限公司": ("first", "冠军", 1),
+        "艾默生电气（珠海）有限公司": ("second", "二等奖", 2),
+        "珠海藤佳能源有限公司": ("second", "二等奖", 2),
     }
-    assert [o.name for o in event.host_organizations] == ["总工会", "安监局"]
+    assert event.team_total == 10
+    assert [str(count) for count in event.role_counts()] == ["参赛队 10 支（具名 3 支）"]
+    assert event.shown_headcount is None  # teams are not people
+    assert [o.name for o in event.host_organizations] == ["高新区总工会", "高新区安监局"]
     assert [o.name for o in event.organizations_in_role("co_organizer")] == [
-        "健帆生物科技集团",
+        "健帆生物科技集团股份有限公司",
         "北京理工大学珠海学院",
     ]
-    assert "五轮" in event.description
-    assert "冠军" in event.outcome
-    assert [stop.location.name for stop in event.stops] == ["健帆生物科技集团"]
+    assert event.theme == "防风险、除隐患、遏事故"
+    assert [item["title"] for item in event.programme] == [
+        "安全知识必答题",
+        "安全谜语竞猜",
+        "看图片识别隐患",
+        "看视频识隐患",
+        "穿戴安全带比赛",
+    ]
+    assert "桂冠" in event.outcome
+    assert [stop.location.name for stop in event.stops] == ["健帆生物科技集团股份有限公司"]
 
 
-def test_unnamed_contest_teams_are_marked_as_not_named_in_the_report(loaded):
-    event = _event('"安康杯"安全生产知识竞赛')
-    unnamed = [p.organization for p in event.participations if p.award is None]
+def test_no_placeholder_organisations_or_places(loaded):
+    names = loaded.session.scalars(select(Organization.name)).all()
+    places = loaded.session.scalars(select(Location.name)).all()
+    assert not [name for name in names + places if "未具名" in name]
+    assert not loaded.session.scalars(
+        select(Location.address).where(Location.address.is_not(None))
+    ).all()
 
-    assert len(unnamed) == 7
-    assert all("报道未具名" in o.name and "未给出名称" in o.description for o in unnamed)
 
-
-def test_bank_enterprise_fair_has_approximate_headcount_and_nine_exhibitors(loaded):
+def test_bank_enterprise_fair_has_approximate_headcount_and_nine_exhibitors_six_named(loaded):
     event = _event('"双自联动"银企对接会')
 
     assert event.reported_headcount == 100
     assert event.reported_headcount_is_approximate
     assert str(event.shown_headcount) == "100+"
     exhibitors = event.organizations_in_role("exhibitor")
-    assert len(exhibitors) == 9
-    assert all(o.kind == "financial" for o in exhibitors)
-    assert {"横琴金投租赁", "华通金融租赁", "华金担保", "粤财担保", "建设银行", "广发银行"} <= {
-        o.name for o in exhibitors
+    assert {o.name for o in exhibitors} == {
+        "横琴金投租赁",
+        "华通金融租赁",
+        "华金担保",
+        "粤财担保",
+        "建设银行",
+        "广发银行",
     }
+    assert all(o.kind == "financial" for o in exhibitors)
+    assert [str(count) for count in event.role_counts()] == ["参展机构 9 家（具名 6 家）"]
     assert [o.name for o in event.host_organizations] == [
         "高新区发展改革和财政金融局",
         "横琴新区金融管理局",
     ]
+    assert [item["title"] for item in event.programme] == ["金融机构路演", "银企一对一对接"]
     assert [stop.location.name for stop in event.stops] == ['"港湾1号"科创园']
-    assert "初步合作意向" in event.outcome
+    assert event.outcome == "部分企业与金融机构达成初步合作意向，后续将作进一步的信贷申请。"
     assert "展位" in event.description and "路演" in event.description
 
 
@@ -192,24 +208,28 @@ def test_safety_drill_belongs_to_the_safety_month_campaign(loaded):
     assert campaign.theme == "防风险、除隐患、遏事故"
     assert (campaign.starts_on, campaign.ends_on) == (date(2019, 6, 1), date(2019, 6, 30))
     assert campaign.starts_on <= event.local_starts_at.date() <= campaign.ends_on
-    assert [o.name for o in event.host_organizations] == ["安监局", "教育局", "总工会"]
+    assert [o.name for o in event.host_organizations] == [
+        "高新区安监局",
+        "高新区教育局",
+        "高新区总工会",
+    ]
     assert [o.name for o in event.organizations_in_role("participant")] == ["金峰学校"]
     assert str(event.shown_headcount) == "100"
-    for segment in ("地震逃生演练", "消防疏散演练", "急救知识"):
-        assert segment in event.description
+    assert len(event.programme) == 4 and "四个一" in event.description
+    for fact in ("七步曲", "五步曲", "称人结", "防毒面具", "灭火器", "包扎"):
+        assert fact in event.description
+    assert "消防疏散" not in event.description
     assert [stop.location.name for stop in event.stops] == ["金峰学校"]
 
 
-def test_visits_have_two_hosts_and_eleven_villages_starting_with_gaopo(loaded):
+def test_visits_have_two_hosts_and_eleven_villages_of_which_gaopo_is_named(loaded):
     event = _event("走访慰问困难党员和老党员")
 
     assert [o.name for o in event.host_organizations] == ["扶贫办", "派驻化州市扶贫工作组"]
-    assert len(event.stops) == 11
-    assert [stop.position for stop in event.stops] == list(range(11))
-    first = event.stops[0].location
-    assert (first.name, first.city) == ("高坡村", "化州市")
-    assert all(stop.location.city == "化州市" for stop in event.stops)
-    assert "困难党员和老党员" in event.description
+    assert [str(count) for count in event.role_counts()] == ["帮扶村 11 个（具名 1 个）"]
+    assert [o.name for o in event.organizations_in_role("village")] == ["高坡村"]
+    assert [(s.location.name, s.location.city) for s in event.stops] == [("高坡村", "化州市")]
+    assert "省定" in event.description and "困难党员和老党员" in event.description
     assert event.date_is_approximate
     assert event.local_starts_at.date() == date(2019, 7, 1)
 
@@ -237,12 +257,21 @@ def test_recurring_work_repeats_without_end(loaded):
     assert grid_visits.category.slug == "grid"
 
 
+def test_themes_only_where_the_report_gives_one(loaded):
+    themes = {event.title: event.theme for event in loaded.session.scalars(select(Event))}
+    assert {title: theme for title, theme in themes.items() if theme} == {
+        '"安康杯"安全生产知识竞赛': "防风险、除隐患、遏事故",
+        "安全生产宣传教育走进金峰学校": "防风险、除隐患、遏事故",
+        "鸡山社区党组织主题教育党日": "不忘初心、牢记使命",
+    }
+
+
 def test_organizations_have_kinds_from_the_report(loaded):
     kinds = dict(loaded.session.execute(select(Organization.name, Organization.kind)).all())
 
     assert kinds["党政办第二党支部"] == "party_branch"
     assert kinds["后环社区党委"] == "party_committee"
     assert kinds["金峰学校"] == "school"
-    assert kinds["健帆生物科技集团"] == "enterprise"
+    assert kinds["健帆生物科技集团股份有限公司"] == "enterprise"
     assert kinds["横琴新区金融管理局"] == "government"
     assert loaded.session.scalar(select(func.count(Campaign.id))) == 1

@@ -19,15 +19,24 @@ from tracker.models.events import (
 
 
 def recount(event: Event) -> tuple:
-    """(named, attended, attended hours, organisations' headcount) counted in Python."""
-    attended = [p for p in event.participations if p.attended]
+    """(named people, attended people, their hours, organisations' headcount, organisations
+    taking part) counted in Python: teams are organisations, never people."""
+    people = [p for p in event.participations if p.person_id is not None]
+    attended = [p for p in people if p.attended]
     hours = [p.hours for p in attended if p.hours is not None]
     headcounts = [link.headcount for link in event.organization_links if link.headcount is not None]
+    taking_part = 0
+    for role in ("participant", "exhibitor", "team", "village"):
+        named = {link.organization_id for link in event.organization_links if link.role == role}
+        if role == "team":
+            named |= {p.organization_id for p in event.participations if p.organization_id}
+        taking_part += max(getattr(event, f"{role}_total") or 0, len(named))
     return (
-        len(event.participations),
+        len(people),
         len(attended),
         sum(hours, Decimal("0")) if hours else None,
         sum(headcounts) if headcounts else None,
+        taking_part,
     )
 
 
@@ -38,6 +47,7 @@ def kept(event: Event) -> tuple:
         event.attended_count,
         None if hours is None else Decimal(hours).quantize(Decimal("0.01")),
         event.organization_headcount,
+        event.organization_count,
     )
 
 
@@ -93,14 +103,14 @@ def test_new_event_counts_its_children(db, make_event, make_person, make_organiz
     db.session.commit()
 
     assert_every_event_agrees(db)
-    assert kept(db.session.get(Event, event.id)) == (3, 2, Decimal("2.50"), 40)
+    assert kept(db.session.get(Event, event.id)) == (3, 2, Decimal("2.50"), 40, 0)
 
 
 def test_event_without_children_has_zero_counts_and_unknown_sums(db, make_event):
     event = make_event()
 
     db.session.expire_all()
-    assert kept(db.session.get(Event, event.id)) == (0, 0, None, None)
+    assert kept(db.session.get(Event, event.id)) == (0, 0, None, None, 0)
 
 
 def test_adding_editing_and_removing_children(db, make_event, make_person, make_organization):
@@ -114,26 +124,26 @@ def test_adding_editing_and_removing_children(db, make_event, make_person, make_
     )
     db.session.commit()
     assert_every_event_agrees(db)
-    assert kept(event) == (3, 3, Decimal("1.25"), 7)
+    assert kept(event) == (2, 2, None, 7, 1)  # the team is an organisation
 
     people = [p for p in event.participations if p is not team]
     people[0].hours = Decimal("3")
     event.organization_links[0].headcount = 5
     db.session.commit()
     assert_every_event_agrees(db)
-    assert kept(event) == (3, 3, Decimal("4.25"), 12)
+    assert kept(event) == (2, 2, Decimal("3.00"), 12, 1)
 
     event.participations.remove(team)  # an orphan, deleted by the cascade
     db.session.delete(event.organization_links[1])  # deleted directly, still in the list
     db.session.commit()
     assert_every_event_agrees(db)
-    assert kept(event) == (2, 2, Decimal("3.00"), 5)
+    assert kept(event) == (2, 2, Decimal("3.00"), 5, 0)
 
     people[0].attended = False
     event.organization_links[0].headcount = None
     db.session.commit()
     assert_every_event_agrees(db)
-    assert kept(event) == (2, 1, None, None)
+    assert kept(event) == (2, 1, None, None, 0)
 
 
 def test_moving_a_participation_to_another_event(db, make_event, make_person):
@@ -189,14 +199,14 @@ def test_edit_form_keeps_the_figures(
     assert response.status_code == 302
     event = db.session.scalars(select(Event)).one()
     assert_every_event_agrees(db)
-    assert kept(event) == (1, 1, Decimal("2.50"), 12)
+    assert kept(event) == (1, 1, Decimal("2.50"), 12, 0)
 
     data = edit_form_data(client, event)
     data.pop("participants-0-attended")
     data["organizations-0-headcount"] = ""
     assert post(data, f"/events/{event.id}/edit").status_code == 302
     assert_every_event_agrees(db)
-    assert kept(db.session.get(Event, event.id)) == (1, 0, None, None)
+    assert kept(db.session.get(Event, event.id)) == (1, 0, None, None, 0)
 
 
 def test_import_keeps_the_figures(client, db, runner, tmp_path, make_event, make_organization):

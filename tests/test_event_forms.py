@@ -243,9 +243,9 @@ def test_times_are_entered_in_the_events_own_zone(client, coordinator, post_form
         ({"start_time": ""}, "请填写开始时间"),
         ({"end_time": "12:00"}, "结束时间不能早于开始时间"),
         ({"end_date": "2019-06-19"}, "结束时间不能早于开始时间"),
-        ({"reported_headcount": "-5"}, "人数应在 0 到 1000000 之间"),
+        ({"reported_headcount": "-5"}, "无法识别人数“-5”"),
         ({"reported_headcount": "99999999"}, "人数应在 0 到 1000000 之间"),
-        ({"reported_headcount": "很多"}, "请输入整数"),
+        ({"reported_headcount": "很多"}, "无法识别人数“很多”"),
         ({"timezone": "Mars/Olympus"}, "未知的时区"),
         ({"status": "deleted"}, "所选项无效"),
         ({"category": "99999"}, "所选项目不存在"),
@@ -848,4 +848,4 @@ def test_edit_and_cancel_do_not_reload_the_saved_event_for_their_message(
     assert post(f"/events/{event_id}/cancel", {"csrf_token": token, "confirmed": "yes"}) == []
     assert [response.status_code for response in responses] == [302, 302]
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
-    assert "活动“改过的标题”已保存。" in page and "活动已取消" in page
+    assert "活动已保存：改过的标题" in page and "活动已取消" in page

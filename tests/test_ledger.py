@@ -21,7 +21,7 @@ from tracker.models import Category, Event, Organization, Participation, Photo
 ANKANG, JISHAN = "contest-ankang-cup", "party-day-jishan-community"
 # What the report says beyond the declared values' own words.
 REPORT_FACTS = {
-    ANKANG: ["北京理工大学珠海学院", "参赛队伍（10支）"],
+    ANKANG: ["北京理工大学珠海学院", "参赛队 10 支（具名 3 支）"],
     JISHAN: ["50人", "不忘初心、牢记使命", "广州辛亥革命纪念馆", "广州起义纪念馆"],
 }
 

@@ -172,8 +172,21 @@ def test_fair_page_keeps_the_headcount_approximate(client, demo, db):
 
 def test_contest_page_shows_roles_teams_and_awards(client, demo, db):
     html = page_text(client.get(f"/events/{event_titled(db, '安康杯').id}"))
-    for text in ("主办", "协办", "北京理工大学珠海学院", "冠军", "二等奖", "艾默生电气", "（10）"):
+    for text in (
+        "主办",
+        "协办",
+        "北京理工大学珠海学院",
+        "一等奖/冠军",
+        "二等奖",
+        "艾默生电气",
+        "参赛队 10 支（具名 3 支）",
+        "安全谜语竞猜",
+    ):
         assert text in html, text
+    # Best level first: 健帆 (冠军) before both second prizes.
+    assert html.index("健帆生物科技集团股份有限公司</a>") < html.index(
+        "艾默生电气（珠海）有限公司</a>"
+    )
 
 
 def test_safety_drill_page_shows_campaign_and_theme(client, demo, db):

@@ -25,6 +25,7 @@ from tracker.events.fields import (
     OrganizationRow,
     ParticipationRow,
     StopRow,
+    segment,
 )
 from tracker.events.services import EventBatch
 from tracker.extensions import db as database
@@ -56,6 +57,16 @@ RULES = st.sampled_from(
         "FREQ=WEEKLY;UNTIL=20300630T155959Z;BYDAY=MO,TH",
     ]
 )
+SEGMENTS = st.lists(
+    st.builds(
+        segment,
+        TEXT,
+        st.none() | st.sampled_from(["09:00", "14:30", "23:59"]),
+        st.none() | TEXT,
+    ),
+    min_size=1,
+    max_size=3,
+)
 CODES = {
     "status": st.sampled_from(list(labels.EVENT_STATUS_LABELS)),
     # /calendar.ics holds public events only.
@@ -83,6 +94,8 @@ def _by_kind(field):
         return RULES
     if field.kind == "moment":
         return MINUTES
+    if field.kind == "segments":
+        return st.none() | SEGMENTS
     raise AssertionError(f"no strategy for kind {field.kind} ({field.name})")
 
 
@@ -130,6 +143,7 @@ ROWS = {
             hours=st.none() | st.decimals(0, 100, places=2),
             award=st.none() | TEXT,
             rank=st.none() | st.integers(1, 20),
+            award_level=st.none() | st.sampled_from(list(labels.AWARD_LEVEL_LABELS)),
         ),
         max_size=4,
         unique_by=lambda row: row.organization.name,
@@ -260,12 +274,17 @@ def test_the_reports_activities_survive_export_and_import(app, client, db):
     ignore = ("DTSTAMP", "URL", "ATTACH")
     assert comparable(again, ignore) == comparable(calendar, ignore)
     contest = next(e for e in again.walk("VEVENT") if "安康杯" in str(e["SUMMARY"]))
-    assert "人数：10" in str(contest["DESCRIPTION"])
+    description = str(contest["DESCRIPTION"])
+    assert "参与组织：参赛队 10 支（具名 3 支）" in description and "人数：" not in description
+    assert "活动环节：1. 安全知识必答题；2. 安全谜语竞猜" in description
     teams = {str(team): dict(team.params) for team in contest["X-TRACKER-TEAM"]}
-    assert teams["健帆生物科技集团"]["X-AWARD"] == "冠军"
-    assert teams["珠海藤佳能源"]["X-RANK"] == "2"
+    assert teams["健帆生物科技集团股份有限公司"]["X-AWARD"] == "冠军"
+    assert teams["健帆生物科技集团股份有限公司"]["X-AWARD-LEVEL"] == "first"
+    assert teams["珠海藤佳能源有限公司"]["X-RANK"] == "2"
     drill = db.session.scalar(select(Event).where(Event.title.like("%金峰学校%")))
-    assert drill.stops[0].note == "地震逃生演练、消防疏散演练、急救知识"
+    assert [item["title"] for item in drill.programme][0] == "一本安全读本"
+    imported = db.session.scalar(select(Event).where(Event.title.like("%安康杯%")))
+    assert imported.team_total == 10 and len(imported.programme) == 5
     approximate_after = dict(db.session.execute(select(Event.uid, Event.date_is_approximate)).all())
     assert approximate_after == approximate_before and any(approximate_after.values())
     hours = [p.hours for e in db.session.scalars(select(Event)) for p in e.participations]

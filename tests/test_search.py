@@ -164,3 +164,17 @@ def test_migration_0014_fills_the_texts_of_existing_events(tmp_path):
             rows = connection.execute(text("SELECT * FROM event_search_texts")).all()
         assert rows == [(1, "安康杯知识竞赛 艾默生电气珠海有限公司", "")]
         db.engine.dispose()
+
+
+def test_the_programme_is_searched(db, report_events):
+    contest = report_events["contest"]
+    contest.programme = [
+        {"title": "安全知识必答题", "time": None, "note": None},
+        {"title": "穿戴安全带比赛", "time": "15:00", "note": "每队两人"},
+    ]
+    db.session.commit()
+    assert _found("安全带") == {"“安康杯”安全生产知识竞赛"}
+    assert _found("每队两人") == {"“安康杯”安全生产知识竞赛"}
+    contest.programme = None
+    db.session.commit()
+    assert _found("安全带") == set()

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.test_stats_export import readable_text
 from tracker.demo import load_demo_data
+from tracker.events.awards import guess_award_level
 from tracker.models import (
     Campaign,
     Category,
@@ -66,11 +67,19 @@ def test_demo_totals_count_every_activity_once_with_approximate_headcount(app, d
     totals = _statistics(app, **YEAR_2019).totals
 
     assert totals.activities == 10
-    assert totals.participations == 10  # the contest's ten teams
+    assert totals.participations == 0  # the contest's ten teams are not people
     assert totals.people == 0
-    # 50 (鸡山) + 100+ (银企对接会) + 100 (金峰学校) + 10 teams (安康杯); six without a figure.
-    assert str(totals.headcount) == "260+"
-    assert totals.unknown_headcounts == 6
+    # 50 (鸡山) + 100+ (银企对接会) + 100 (金峰学校); seven without a figure (the contest too).
+    assert str(totals.headcount) == "250+"
+    assert totals.unknown_headcounts == 7
+    # 11 villages + 9 institutions + 金峰学校 + 10 teams, named or not.
+    assert totals.organizations == 31
+    assert [str(count) for count in _statistics(app, **YEAR_2019).role_counts] == [
+        "参加单位 1 家",
+        "参展机构 9 家（具名 6 家）",
+        "参赛队 10 支（具名 3 支）",
+        "帮扶村 11 个（具名 1 个）",
+    ]
     assert totals.cancelled == 0
 
 
@@ -83,25 +92,27 @@ def test_demo_organisations_carry_the_report_figures(app, demo):
     assert (rows["金峰学校"].took_part, rows["金峰学校"].hosted) == (1, 0)
     assert str(rows["高新区发展改革和财政金融局"].headcount) == "100+"
     # 健帆 co-organised the contest and fielded a team: one activity, counted once.
-    jianfan = rows["健帆生物科技集团"]
+    jianfan = rows["健帆生物科技集团股份有限公司"]
     assert (jianfan.co_organized, jianfan.took_part, jianfan.activities) == (1, 1, 1)
-    assert str(jianfan.headcount) == "10"
-    assert (rows["总工会"].hosted, str(rows["总工会"].headcount)) == (2, "110")
+    assert jianfan.headcount is None  # its team is not a headcount
+    assert (rows["高新区总工会"].hosted, str(rows["高新区总工会"].headcount)) == (2, "100")
 
 
 def test_demo_contest_has_ten_teams_and_three_awards(app, demo):
     statistics = _statistics(app, **YEAR_2019)
     contest = next(row for row in statistics.by_category if row.label == "知识竞赛")
 
-    assert contest.figures.participations == 10
-    assert str(contest.figures.headcount) == "10"
+    assert contest.figures.participations == 0
+    assert contest.figures.headcount is None
+    assert contest.figures.organizations == 10
     awards = {(row.organization_name, row.award, row.best_rank) for row in statistics.awards}
     assert awards == {
-        ("健帆", "冠军", 1),
+        ("健帆", "一等奖/冠军", 1),
         ("艾默生电气", "二等奖", 2),
-        ("珠海藤佳能源", "二等奖", 2),
+        ("藤佳能源", "二等奖", 2),
     }
-    assert statistics.awards[0].award == "冠军"
+    assert statistics.awards[0].award == "一等奖/冠军"
+    assert statistics.award_levels == [("first", 1), ("second", 2)]
 
 
 def test_demo_matchmaking_fair_stays_approximate_and_safety_month_counts_students(app, demo):
@@ -124,7 +135,7 @@ def test_demo_months_put_june_and_july_apart(app, demo):
     assert list(months) == [f"2019-{month:02d}" for month in range(1, 13)]
     assert months["2019-06"].activities == 8
     assert months["2019-07"].activities == 2  # 走访慰问 on 1 July, 后环社区 on 5 July
-    assert str(months["2019-06"].headcount) == "260+"
+    assert str(months["2019-06"].headcount) == "250+"
     assert months["2019-05"].activities == 0
 
 
@@ -143,9 +154,12 @@ def test_stats_page_shows_the_report_figures(client, demo):
     html = page.get_data(as_text=True)
 
     assert page.status_code == 200
-    assert "260+" in html
+    assert "250+" in html
     assert "100+" in html
     assert "冠军" in html
+    assert "一等奖/冠军 1；二等奖 2" in html
+    assert "参赛队 10 支（具名 3 支）" in html
+    assert "参赛队、参展机构、帮扶村等是组织，不计入人数" in html  # the rule, on the page
     assert html.count("<svg") >= 5
     assert "已取消的活动不计入统计" in html
     assert "重复活动" in html
@@ -239,7 +253,7 @@ def _generate(db, seed: int, events: int = 70, prefix: str = "") -> None:
         attendees = rng.sample(people, 9)
         for position in range(rng.randint(0, 9)):
             is_team = rng.random() < 0.15
-            award = rng.choice([None] * 6 + ["一等奖", "二等奖", "优秀奖"])
+            award = rng.choice([None] * 6 + ["一等奖", "二等奖", "优秀奖", "冠军", "纪念奖"])
             event.participations.append(
                 Participation(
                     person=None if is_team else attendees[position],
@@ -248,6 +262,7 @@ def _generate(db, seed: int, events: int = 70, prefix: str = "") -> None:
                     attended=rng.random() < 0.8,
                     hours=rng.choice([None, Decimal(rng.randint(0, 900)) / 100]),
                     award=award,
+                    award_level=guess_award_level(award),
                     rank={"一等奖": 1, "二等奖": 2}.get(award),
                     position=position,
                 )
@@ -286,9 +301,21 @@ def _in_scope(event: Event, scope, cancelled: bool = False) -> bool:
     return True
 
 
+def _organizations_taking_part(event: Event) -> int:
+    """Named organisations in the counted roles (teams too), or the stated totals."""
+    count = 0
+    for role in ("participant", "exhibitor", "team", "village"):
+        named = {link.organization_id for link in event.organization_links if link.role == role}
+        if role == "team":
+            named |= {p.organization_id for p in event.participations if p.organization_id}
+        count += max(getattr(event, f"{role}_total") or 0, len(named))
+    return count
+
+
 def _figures(events: list[Event]) -> tuple:
-    """(activities, participations, headcount text or None, hours) by brute force."""
-    attended = [p for event in events for p in event.participations if p.attended]
+    """(activities, people's participations, headcount text or None, hours, organisations
+    taking part) by brute force: teams are organisations, never people."""
+    attended = [p for event in events for p in event.participations if p.attended and p.person_id]
     headcounts = [event.shown_headcount for event in events if event.shown_headcount]
     headcount = None
     if headcounts:
@@ -296,12 +323,19 @@ def _figures(events: list[Event]) -> tuple:
         approximate = any(count.is_approximate for count in headcounts)
         headcount = f"{total}+" if approximate else str(total)
     hours = sum((p.hours for p in attended if p.hours is not None), Decimal("0"))
-    return len(events), len(attended), headcount, hours
+    organizations = sum(_organizations_taking_part(event) for event in events)
+    return len(events), len(attended), headcount, hours, organizations
 
 
 def _sql_figures(figures) -> tuple:
     headcount = str(figures.headcount) if figures.headcount else None
-    return figures.activities, figures.participations, headcount, figures.hours
+    return (
+        figures.activities,
+        figures.participations,
+        headcount,
+        figures.hours,
+        figures.organizations,
+    )
 
 
 def _brute_force(db, scope) -> dict:
@@ -364,11 +398,11 @@ def _brute_force(db, scope) -> dict:
     awards = defaultdict(list)
     for event in events:
         for p in event.participations:
-            if p.award:
+            if p.award or p.award_level:
                 organization_id = p.organization_id or (
                     p.person.organization_id if p.person else None
                 )
-                awards[(organization_id, p.award)].append(p.rank)
+                awards[(organization_id, p.award_level or "other")].append(p.rank)
     expected["awards"] = {
         key: (len(ranks), min((r for r in ranks if r is not None), default=None))
         for key, ranks in awards.items()
@@ -423,7 +457,7 @@ def _assert_agrees(app, db, include_internal=False, **args):
         for row in statistics.by_location
     } == expected["location"]
     assert {
-        (row.organization_id, row.award): (row.times, row.best_rank) for row in statistics.awards
+        (row.organization_id, row.level): (row.times, row.best_rank) for row in statistics.awards
     } == expected["awards"]
     participants = expected["participants"]
     for rows, key in (
@@ -545,7 +579,7 @@ def test_bad_filters_are_reported_not_a_server_error(client, demo):
 
 
 def test_filters_are_kept_in_the_form_and_export_links(client, demo, db):
-    organization = _organization_id(db, "总工会")
+    organization = _organization_id(db, "高新区总工会")
 
     html = client.get(
         "/stats/", query_string={**YEAR_2019, "organization": organization, "status": "cancelled"}
@@ -669,14 +703,14 @@ def test_person_page_shows_hours_and_awards(
 
 
 def test_organization_page_shows_activities_over_time(client, demo, db):
-    organization = _organization_id(db, "总工会")
+    organization = _organization_id(db, "高新区总工会")
 
     html = client.get(f"/organizations/{organization}").get_data(as_text=True)
 
     section = html.split("历年活动与人数")[1].split("</section>")[0]
     assert "<svg" in section
     row = section.split("2019年6月</th>")[1].split("</tr>")[0]
-    assert re.findall(r">(\d+\+?)<", row) == ["2", "110"]
+    assert re.findall(r">(\d+\+?)<", row) == ["2", "100"]
 
 
 def test_year_quick_links_cover_the_data(app, demo):

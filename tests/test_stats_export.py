@@ -76,12 +76,14 @@ def test_csv_starts_with_a_bom_and_holds_every_breakdown(client, demo):
     assert list(sections) == ANONYMOUS_SHEETS + ATTENDANCE_SHEETS
     totals = {row[0]: row[1:] for row in sections["总计"][1:]}
     assert totals["活动数"] == ["10", ""]
-    assert totals["人数"] == ["260", "是"]
+    assert totals["人数"] == ["250", "是"]
+    assert totals["参与组织"] == ["31", ""]
+    assert totals["参赛队 10 支（具名 3 支）"] == ["10", ""]
     organizations = {row[0]: row for row in sections["按组织"][1:]}
     assert organizations["鸡山社区党组织"][5:] == ["50", ""]
     assert organizations["金峰学校"][3:] == ["1", "1", "100", ""]
     awards = sorted(tuple(row[:2]) for row in sections["竞赛获奖"][1:])
-    assert awards == [("健帆", "冠军"), ("珠海藤佳能源", "二等奖"), ("艾默生电气", "二等奖")]
+    assert awards == [("健帆", "一等奖/冠军"), ("艾默生电气", "二等奖"), ("藤佳能源", "二等奖")]
     months = {row[0]: row[1] for row in sections["按月份"][1:]}
     assert months["2019年6月"] == "8"
     assert len(months) == 12
@@ -107,9 +109,9 @@ def test_xlsx_opens_with_one_sheet_per_breakdown(client, demo):
     assert workbook.sheetnames == ANONYMOUS_SHEETS + ATTENDANCE_SHEETS
     totals = {row[0]: row[1:] for row in workbook["总计"].iter_rows(min_row=2, values_only=True)}
     assert totals["活动数"][0] == 10
-    assert totals["人数"] == (260, "是")
+    assert totals["人数"] == (250, "是")
     categories = {row[0]: row for row in workbook["按类别"].iter_rows(min_row=2, values_only=True)}
-    assert categories["知识竞赛"][1:4] == (1, 10, 10)
+    assert categories["知识竞赛"][1:6] == (1, 0, None, None, 10)  # teams: organisations
     assert categories["银企对接"][3:5] == (100, "是")
 
 
@@ -135,7 +137,8 @@ def test_exports_honour_the_filters(client, demo, db):
 
     totals = {row[0]: row[1] for row in sections["总计"][1:]}
     assert totals["活动数"] == "1"
-    assert totals["人数"] == "10"
+    assert totals["人数"] == ""
+    assert totals["参与组织"] == "10"
     assert [row[0] for row in sections["按类别"][1:]] == ["知识竞赛"]
     notes = dict(sections["说明"][1:])
     assert notes["类别"] == "知识竞赛"
@@ -170,7 +173,7 @@ def test_page_shows_the_top_rows_and_the_exports_hold_every_row(
     awards = html[html.index('id="awards-heading"') :]
     awards = awards[: awards.index("</section>")]
     assert awards.count("<tr") == BREAKDOWN_ROWS_SHOWN + 1  # header and the best places
-    assert "第1名" in awards and f"第{count}名" not in awards
+    assert "参赛单位00" in awards and f"参赛单位{count - 1:02d}" not in awards
     assert f"仅显示名次最好的 {BREAKDOWN_ROWS_SHOWN} 行" in awards
     assert f"仅显示活动最多的 {BREAKDOWN_ROWS_SHOWN} 个组织" in html
 

@@ -30,9 +30,9 @@ class DefaultConfig:
     PUBLIC_BASE_URL = None
     # Largest request body; the import upload has FEEDS_IMPORT_MAX_BYTES instead.
     MAX_CONTENT_LENGTH = 1024 * 1024
-    # Most fields a form post may carry (the event form at its row caps needs about 4,500),
+    # Most fields a form post may carry (the event form at its row caps needs about 6,600),
     # and most bytes of form text held in memory.
-    MAX_FORM_PARTS = 6000
+    MAX_FORM_PARTS = 8000
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
     # HSTS lifetime sent on HTTPS answers (one year).
     HSTS_MAX_AGE = 365 * 24 * 3600

@@ -7,9 +7,10 @@ by name, categories by slug, the campaign by name, events by a UID derived from 
 key), so running it again creates nothing and changes nothing. All of it is saved in one
 transaction.
 
-Where the report leaves something out (most dates, the unnamed institutions, teams and
-villages), the data says so: approximate dates are flagged and noted, and placeholder
-organisations and villages carry "报道未具名" in their names.
+Where the report leaves something out, the data says so rather than filling it in:
+approximate dates are flagged and noted; institutions, teams and villages the report counts
+without naming them are counts on their role ("参赛队 10 支（具名 3 支）"), not invented
+organisations; places carry no address the report does not give.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tracker.events.fields import (
     OrganizationRow,
     ParticipationRow,
     StopRow,
+    segment,
 )
 from tracker.events.services import EventBatch
 from tracker.extensions import db
@@ -43,7 +45,6 @@ from tracker.models import (
 from tracker.models.events import UID_DOMAIN
 
 APPROXIMATE_DATE_NOTE = "日期为估计（报道未给出具体日期）"
-UNNAMED_ORGANIZATION_NOTE = "报道提到该单位但未给出名称，此为占位记录。"
 UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, f"demo.{UID_DOMAIN}")
 
 
@@ -107,11 +108,12 @@ CAMPAIGNS = [
 ]
 
 NAMED_EXHIBITORS = ("横琴金投租赁", "华通金融租赁", "华金担保", "粤财担保", "建设银行", "广发银行")
-UNNAMED_EXHIBITORS = tuple(
-    f"银企对接会参展金融机构（报道未具名）{number}" for number in range(7, 10)
-)
-UNNAMED_TEAMS = tuple(f"安康杯参赛队（报道未具名）{number}" for number in range(4, 11))
-UNNAMED_VILLAGES = tuple(f"化州市帮扶村（报道未具名）{number}" for number in range(2, 12))
+JIANFAN = "健帆生物科技集团股份有限公司"
+EMERSON = "艾默生电气（珠海）有限公司"
+TENGJIA = "珠海藤佳能源有限公司"
+UNION = "高新区总工会"
+SAFETY_BUREAU = "高新区安监局"
+EDUCATION_BUREAU = "高新区教育局"
 
 ORGANIZATIONS = [
     OrganizationData("党政办", "government", description="党政办公室。"),
@@ -119,50 +121,32 @@ ORGANIZATIONS = [
     OrganizationData("金鼎社区卫生服务中心党支部", "party_branch"),
     OrganizationData("扶贫办", "government", description="扶贫开发工作办公室。"),
     OrganizationData("派驻化州市扶贫工作组", "government", description="派驻化州市的扶贫工作组。"),
+    OrganizationData("高坡村", "community", description="化州市的省定贫困村。"),
     OrganizationData("鸡山社区党组织", "party_committee"),
     OrganizationData("后环社区党委", "party_committee"),
     OrganizationData("高新区发展改革和财政金融局", "government"),
     OrganizationData("横琴新区金融管理局", "government"),
-    OrganizationData("安监局", "government", description="安全生产监督管理局。"),
-    OrganizationData("教育局", "government"),
-    OrganizationData("总工会", "social", description="工会组织。"),
+    OrganizationData(SAFETY_BUREAU, "government", short_name="安监局"),
+    OrganizationData(EDUCATION_BUREAU, "government", short_name="教育局"),
+    OrganizationData(UNION, "social", short_name="总工会"),
     OrganizationData("金峰学校", "school"),
-    OrganizationData("健帆生物科技集团", "enterprise", short_name="健帆"),
+    OrganizationData(JIANFAN, "enterprise", short_name="健帆"),
     OrganizationData("北京理工大学珠海学院", "school"),
-    OrganizationData("艾默生电气(珠海)有限公司", "enterprise", short_name="艾默生电气"),
-    OrganizationData("珠海藤佳能源", "enterprise"),
+    OrganizationData(EMERSON, "enterprise", short_name="艾默生电气"),
+    OrganizationData(TENGJIA, "enterprise", short_name="藤佳能源"),
     *(OrganizationData(name, "financial") for name in NAMED_EXHIBITORS),
-    *(
-        OrganizationData(
-            name,
-            "financial",
-            description="报道称共有9家金融机构设展位并路演，只点名6家；"
-            + UNNAMED_ORGANIZATION_NOTE,
-        )
-        for name in UNNAMED_EXHIBITORS
-    ),
-    *(
-        OrganizationData(
-            name,
-            "enterprise",
-            description="报道称10支参赛队来自企业和高校，只点名获奖队伍；"
-            "类型未知，暂记为企业。" + UNNAMED_ORGANIZATION_NOTE,
-        )
-        for name in UNNAMED_TEAMS
-    ),
 ]
 
 LOCATIONS = [
-    LocationData("苏兆征故居陈列馆", "珠海", address="珠海市唐家湾镇淇澳村"),
-    LocationData("会同书店", "珠海", address="珠海市唐家湾镇会同村"),
+    LocationData("苏兆征故居陈列馆", "珠海"),
+    LocationData("会同书店", "珠海"),
     LocationData("高坡村", "化州市"),
-    *(LocationData(name, "化州市") for name in UNNAMED_VILLAGES),
-    LocationData("广州辛亥革命纪念馆", "广州", address="广州市黄埔区长洲岛"),
-    LocationData("广州起义纪念馆", "广州", address="广州市越秀区起义路200号"),
+    LocationData("广州辛亥革命纪念馆", "广州"),
+    LocationData("广州起义纪念馆", "广州"),
     LocationData("周文雍、陈铁军烈士纪念馆", "开平"),
-    LocationData('"港湾1号"科创园', "珠海", address="珠海市唐家湾镇"),
+    LocationData('"港湾1号"科创园', "珠海"),
     LocationData("金峰学校", "珠海"),
-    LocationData("健帆生物科技集团", "珠海"),
+    LocationData(JIANFAN, "珠海"),
 ]
 
 
@@ -180,11 +164,12 @@ def _stop(location: str, note: Optional[str] = None) -> StopRow:
     return StopRow(location=EntryRef(Location, {"name": location}), note=note)
 
 
-def _team(organization: str, award: Optional[str] = None, rank: Optional[int] = None):
-    """A contest team: an organisation taking part, with its award when it won one."""
+def _team(organization: str, award_level: str, award: str, rank: int) -> ParticipationRow:
+    """A contest team: an organisation taking part, with the award it won."""
     return ParticipationRow(
         person=None,
         organization=EntryRef(Organization, {"name": organization}),
+        award_level=award_level,
         award=award,
         rank=rank,
     )
@@ -197,6 +182,7 @@ def _demo_event(
     co_organizers: tuple[str, ...] = (),
     participants: tuple[str, ...] = (),
     exhibitors: tuple[str, ...] = (),
+    villages: tuple[str, ...] = (),
     teams: tuple[ParticipationRow, ...] = (),
     stops: tuple[StopRow, ...] = (),
     **values,
@@ -208,6 +194,7 @@ def _demo_event(
         ("co_organizer", co_organizers),
         ("participant", participants),
         ("exhibitor", exhibitors),
+        ("village", villages),
     )
     organizations = [
         OrganizationRow(EntryRef(Organization, {"name": name}), role)
@@ -229,7 +216,14 @@ def demo_uid(key: str) -> str:
     return f"{uuid.uuid5(UID_NAMESPACE, key)}@{UID_DOMAIN}"
 
 
-SAFETY_DRILL_SEGMENTS = "地震逃生演练、消防疏散演练、急救知识"
+CONTEST_ROUNDS = (
+    "安全知识必答题",
+    "安全谜语竞猜",
+    "看图片识别隐患",
+    "看视频识隐患",
+    "穿戴安全带比赛",
+)
+SAFETY_THEME = "防风险、除隐患、遏事故"
 
 EVENTS = [
     _demo_event(
@@ -258,15 +252,13 @@ EVENTS = [
         category=_category_ref("visit"),
         starts_at=_local("2019-07-01 08:30"),
         ends_at=_local("2019-07-01 17:30"),
-        description="建党98周年之际，扶贫办与派驻化州市扶贫工作组走访慰问化州市11个帮扶村的"
-        "困难党员和老党员。报道只点名高坡村，其余10个村为占位记录。",
-        theme="建党98周年 走访慰问困难党员和老党员",
+        description="建党98周年之际，扶贫办与派驻化州市扶贫工作组走访慰问化州市11个省定贫困村"
+        "的困难党员和老党员。",
         hosts=("扶贫办", "派驻化州市扶贫工作组"),
-        stops=(
-            _stop("高坡村"),
-            *(_stop(name) for name in UNNAMED_VILLAGES),
-        ),
-        notes="日期为估计：报道只说在建党98周年（2019年7月1日）前后。",
+        villages=("高坡村",),
+        village_total=11,
+        stops=(_stop("高坡村"),),
+        notes="日期为估计：报道只说在建党98周年（2019年7月1日）前后。报道只点名高坡村。",
     ),
     _demo_event(
         "party-day-jishan-community",
@@ -301,15 +293,16 @@ EVENTS = [
         starts_at=_local("2019-06-26 14:00"),
         ends_at=_local("2019-06-26 17:30"),
         description="高新区发展改革和财政金融局与横琴新区金融管理局在“港湾1号”科创园举办"
-        "“双自联动”银企对接会，100余名代表参加；9家金融机构设展位、作路演"
-        "（报道点名6家）。",
-        theme="双自联动",
+        "“双自联动”银企对接会，100余名代表参加；9家金融机构设展位、作路演，"
+        "随后银企一对一对接。",
         hosts=("高新区发展改革和财政金融局", "横琴新区金融管理局"),
-        exhibitors=NAMED_EXHIBITORS + UNNAMED_EXHIBITORS,
+        exhibitors=NAMED_EXHIBITORS,
+        exhibitor_total=9,
+        programme=[segment("金融机构路演"), segment("银企一对一对接")],
         stops=(_stop('"港湾1号"科创园'),),
         reported_headcount=100,
         reported_headcount_is_approximate=True,
-        outcome="多家企业与金融机构达成初步合作意向。",
+        outcome="部分企业与金融机构达成初步合作意向，后续将作进一步的信贷申请。",
     ),
     _demo_event(
         "safety-month-jinfeng-school",
@@ -318,12 +311,21 @@ EVENTS = [
         campaign=EntryRef(Campaign, {"name": SAFETY_MONTH}),
         starts_at=_local("2019-06-12 09:00"),
         ends_at=_local("2019-06-12 11:30"),
-        description="安监局、教育局、总工会走进金峰学校开展安全生产宣传教育，100名学生参加。\n"
-        "活动环节：\n- 地震逃生演练\n- 消防疏散演练\n- 急救知识",
-        theme="防风险、除隐患、遏事故",
-        hosts=("安监局", "教育局", "总工会"),
+        description="高新区安监局、高新区教育局、高新区总工会走进金峰学校开展安全生产宣传教育，"
+        "100名学生参加，开展“四个一”活动。\n"
+        "地震避险与疏散：七步曲、五步曲，防踩踏十二字要诀；\n"
+        "火灾自救：匍匐前进、称人结、防毒面具、灭火器；\n"
+        "伤口处理与包扎。",
+        theme=SAFETY_THEME,
+        hosts=(SAFETY_BUREAU, EDUCATION_BUREAU, UNION),
         participants=("金峰学校",),
-        stops=(_stop("金峰学校", note=SAFETY_DRILL_SEGMENTS),),
+        programme=[
+            segment("一本安全读本"),
+            segment("一项自救技能"),
+            segment("一次安全户外演练"),
+            segment("一次隐患排查"),
+        ],
+        stops=(_stop("金峰学校"),),
         reported_headcount=100,
     ),
     _demo_event(
@@ -332,18 +334,20 @@ EVENTS = [
         category=_category_ref("contest"),
         starts_at=_local("2019-06-20 14:00"),
         ends_at=_local("2019-06-20 17:30"),
-        description="总工会、安监局主办，健帆生物科技集团、北京理工大学珠海学院协办。"
-        "来自企业和高校的10支参赛队经过五轮比拼决出名次（报道只点名获奖队伍）。",
-        hosts=("总工会", "安监局"),
-        co_organizers=("健帆生物科技集团", "北京理工大学珠海学院"),
+        description="高新区总工会、高新区安监局主办，健帆生物科技集团股份有限公司、"
+        "北京理工大学珠海学院协办。来自企业和高校的10支参赛队经过五轮比拼决出名次。",
+        theme=SAFETY_THEME,
+        hosts=(UNION, SAFETY_BUREAU),
+        co_organizers=(JIANFAN, "北京理工大学珠海学院"),
         teams=(
-            _team("健帆生物科技集团", award="冠军", rank=1),
-            _team("艾默生电气(珠海)有限公司", award="二等奖", rank=2),
-            _team("珠海藤佳能源", award="二等奖", rank=2),
-            *(_team(name) for name in UNNAMED_TEAMS),
+            _team(JIANFAN, "first", "冠军", 1),
+            _team(EMERSON, "second", "二等奖", 2),
+            _team(TENGJIA, "second", "二等奖", 2),
         ),
-        stops=(_stop("健帆生物科技集团"),),
-        outcome="健帆生物科技集团代表队获冠军；艾默生电气(珠海)有限公司、珠海藤佳能源代表队获二等奖。",
+        team_total=10,
+        programme=[segment(title) for title in CONTEST_ROUNDS],
+        stops=(_stop(JIANFAN),),
+        outcome=f"{JIANFAN}代表队摘得桂冠；{EMERSON}、{TENGJIA}代表队获二等奖。",
     ),
     _demo_event(
         "recurring-party-meeting",

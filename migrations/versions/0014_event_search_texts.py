@@ -7,7 +7,7 @@ PostgreSQL, pg_trgm GIN indexes answer the LIKE '%word%' searches when the exten
 created; without it the searches still work, by scanning.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from tracker.folding import fold
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

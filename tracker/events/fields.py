@@ -37,6 +37,7 @@ class EventField:
     `kind` says how a value is shown, compared and carried in a feed:
     text (one line), long_text, moment (an aware UTC datetime), zone (an IANA name),
     flag, rule (an RRULE), code (a stored code with labels), count (a whole number),
+    segments (the programme: an ordered list of {title, time, note} kept on the event),
     entry (a directory entry: category, campaign), rows (stops, organisations,
     participants) and calendar_text (iCalendar components kept as text: alarms).
     """
@@ -91,8 +92,14 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("description", _l("活动简介"), "long_text", True, PUBLIC),
     EventField("outcome", _l("活动成果"), "long_text", True, PUBLIC),
     EventField("notes", _l("备注"), "long_text", False, None),
+    EventField("programme", _l("活动环节"), "segments", True, PUBLIC),
     EventField("stops", _l("行程"), "rows", True, PUBLIC),
     EventField("organizations", _l("组织单位"), "rows", True, PUBLIC),
+    # How many organisations take part in a counted role, named or not (Event.role_counts).
+    EventField("participant_total", _l("参加单位总数"), "count", True, PUBLIC),
+    EventField("exhibitor_total", _l("参展机构总数"), "count", True, PUBLIC),
+    EventField("team_total", _l("参赛队总数"), "count", True, PUBLIC),
+    EventField("village_total", _l("帮扶村总数"), "count", True, PUBLIC),
     EventField("participants", _l("参与者"), "rows", True, PUBLIC),
     # What an imported file carries and an export keeps (issue 11 point 5). TRANSP: None is
     # "not stated" (all-day events are then TRANSPARENT, others OPAQUE). The organiser's
@@ -193,6 +200,19 @@ class ParticipationRow:
     hours: Optional[Decimal] = None
     award: Optional[str] = None
     rank: Optional[int] = None
+    award_level: Optional[str] = None
+
+
+# Bounds of a programme, for the form and the importer alike.
+MAX_SEGMENTS = 50
+SEGMENT_TITLE_MAX = 200
+SEGMENT_NOTE_MAX = 300
+
+
+def segment(title: str, time: Optional[str] = None, note: Optional[str] = None) -> dict:
+    """One programme segment as the event keeps it: a title, a local "HH:MM" time or None,
+    a note or None."""
+    return {"title": title, "time": time or None, "note": note or None}
 
 
 # "teams" in `EventInput.given`: the team rows of `participants` replace the event's teams
@@ -234,3 +254,14 @@ EventInput = make_dataclass(
         "__module__": __name__,
     },
 )
+
+
+def programme_text(segments: list[dict], separator: str = "；") -> str:
+    """The programme in order as one text: "1. 安全知识必答题；2. 14:30 安全谜语竞猜（说明）"."""
+    return separator.join(
+        f"{number}. "
+        + (f"{item['time']} " if item.get("time") else "")
+        + item["title"]
+        + (f"（{item['note']}）" if item.get("note") else "")
+        for number, item in enumerate(segments, start=1)
+    )

@@ -38,15 +38,20 @@ from wtforms.validators import (
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
+from tracker.events.awards import guess_award_level
 from tracker.events.fields import (
     FORM_FIELDS,
     LONG_TEXT_FIELDS,
+    MAX_SEGMENTS,
     SCALAR_FIELDS,
+    SEGMENT_NOTE_MAX,
+    SEGMENT_TITLE_MAX,
     EntryRef,
     EventInput,
     OrganizationRow,
     ParticipationRow,
     StopRow,
+    segment,
 )
 from tracker.forms import (
     INVALID_CHOICE,
@@ -65,7 +70,10 @@ from tracker.forms import (
     strip_text,
     too_long,
 )
+from tracker.headcounts import MAX_HEADCOUNT, HeadcountError, parse_headcount
+from tracker.i18n import current_language
 from tracker.models import (
+    COUNTED_TOTAL_COLUMNS,
     DEFAULT_TIMEZONE,
     Campaign,
     Category,
@@ -85,12 +93,12 @@ from tracker.recurrence import (
     until_day,
 )
 
-MAX_HEADCOUNT = 1_000_000
 # Most rows of each list one event may have: room for a large contest or a long visit, and
 # a bound on what one post can make the server build.
 MAX_STOPS = 50
 MAX_ORGANIZATIONS = 100
 MAX_PARTICIPANTS = 500
+MAX_ORGANIZATION_TOTAL = 100_000
 COMMON_TIMEZONES = (
     "Asia/Shanghai",
     "Asia/Hong_Kong",
@@ -115,6 +123,7 @@ MONTHLY_BY_LABELS = {
     "weekday": _l("按星期（如每月第一个周五）"),
 }
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+HEADCOUNT_RANGE = _l("人数应在 0 到 1000000 之间。")
 ROW_IS_INCOMPLETE = _l("这一行还没填完：请选择，或点“删除”去掉这一行。")
 
 
@@ -131,14 +140,62 @@ def _organization_label(organization: Organization) -> str:
     return organization.name
 
 
+class HeadcountField(StringField):
+    """A headcount typed as people write it (100, 100+, 约100, 一百…; tracker.headcounts).
+
+    `data` is the number; `is_approximate` says whether the text gave an approximate one.
+    Text that is not a headcount gets a message beside the field, never silently dropped.
+    """
+
+    is_approximate = False
+
+    def process_formdata(self, valuelist):
+        self.is_approximate = False
+        if not valuelist:
+            return
+        try:
+            if len(str(valuelist[0])) > 30:
+                raise HeadcountError(valuelist[0])
+            headcount = parse_headcount(valuelist[0])
+        except HeadcountError as error:
+            self.data = None
+            if error.too_large:
+                raise ValueError(HEADCOUNT_RANGE) from error
+            raise ValueError(
+                _l(
+                    "无法识别人数“%(value)s”：请填写如 100、100+、约100、100余、一百 的人数。",
+                    value=str(valuelist[0])[:20],
+                )
+            ) from error
+        self.data = headcount.value if headcount else None
+        self.is_approximate = bool(headcount and headcount.is_approximate)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
 def _headcount_field(label) -> IntegerField:
     return IntegerField(
         label,
         validators=[
             OptionalValidator(),
-            NumberRange(0, MAX_HEADCOUNT, _l("人数应在 0 到 1000000 之间。")),
+            NumberRange(0, MAX_HEADCOUNT, HEADCOUNT_RANGE),
         ],
         invalid_value_message=INVALID_WHOLE_NUMBER,
+    )
+
+
+def _organization_total_field(label) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            OptionalValidator(),
+            NumberRange(0, MAX_ORGANIZATION_TOTAL, _l("数量应在 0 到 100000 之间。")),
+        ],
+        invalid_value_message=INVALID_WHOLE_NUMBER,
+        description=_l("含未具名的，如共 10 支参赛队、具名 3 支时填 10"),
     )
 
 
@@ -147,27 +204,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
-
-
-class ExactlyOneOf:
-    """Cross-field rule for a row: this field or the other is chosen, not both, not neither.
-
-    Rows left completely blank are skipped (they are dropped on save).
-    """
-
-    def __init__(self, other: str, missing, both):
-        self.other = other
-        self.missing = missing
-        self.both = both
-
-    def __call__(self, form, field) -> None:
-        if field.errors or form[self.other].errors or form.is_blank():
-            return
-        chosen = (field.data is not None) + (form[self.other].data is not None)
-        if chosen == 0:
-            raise ValidationError(self.missing)
-        if chosen == 2:
-            raise ValidationError(self.both)
 
 
 class StopRowForm(Form):
@@ -215,11 +251,31 @@ class StopRowForm(Form):
             raise ValidationError(_l("已选择已有地点时，请不要再填写新地点。"))
 
 
+def _new_organization_name(label) -> StringField:
+    """A new organisation's name typed in a row: created when the event is saved."""
+    return StringField(
+        label,
+        validators=[too_long(200)],
+        filters=TEXT_FILTERS,
+        render_kw={"placeholder": _l("新组织的全称")},
+    )
+
+
+def _new_organization_ref(name: str, kind: str) -> EntryRef:
+    """A typed organisation: the one of that name when it exists, else a new one."""
+    return EntryRef(Organization, {"name": name}, {"kind": kind})
+
+
 class OrganizationRowForm(Form):
-    """One organisation's role in the event, with an optional headcount."""
+    """One organisation's role in the event, with an optional headcount; the organisation
+    chosen from the directory, or typed as a new one (created when the event is saved)."""
 
     organization = EntrySelectField(
         _l("组织"), model=Organization, describe=_organization_label, order_by=Organization.name
+    )
+    new_organization = _new_organization_name(_l("或新建组织"))
+    new_organization_kind = code_select(
+        _l("新组织类型"), labels.ORGANIZATION_KIND_LABELS, default="government"
     )
     role = code_select(_l("角色"), labels.ORGANIZATION_ROLE_LABELS, default="host")
     headcount = _headcount_field(_l("人数"))
@@ -228,38 +284,101 @@ class OrganizationRowForm(Form):
     def is_blank(self) -> bool:
         return (
             self.organization.data is None
+            and not self.new_organization.data
             and self.headcount.data is None
             and not self.headcount.errors
             and not self.note.data
         )
 
     def validate_organization(self, field) -> None:
-        if field.data is None and not field.errors and not self.is_blank():
-            raise ValidationError(_l("请选择组织。"))
+        if field.errors or self.is_blank():
+            return
+        if field.data is None and not self.new_organization.data:
+            raise ValidationError(_l("请选择组织，或填写新组织的全称。"))
+        if field.data is not None and self.new_organization.data:
+            raise ValidationError(_l("已选择已有组织时，请不要再填写新组织。"))
+
+    def chosen_organization(self):
+        """The organisation entry, or a reference to the typed new one; None when blank."""
+        if self.organization.entry is not None:
+            return self.organization.entry
+        if self.new_organization.data:
+            return _new_organization_ref(
+                self.new_organization.data, self.new_organization_kind.data
+            )
+        return None
+
+    def organization_key(self):
+        """What identifies the row's organisation before saving: its id or its typed name."""
+        if self.organization.data is not None:
+            return self.organization.data
+        return ("new", self.new_organization.data) if self.new_organization.data else None
+
+
+class SegmentRowForm(Form):
+    """One segment of the programme (环节/议程): a title, optionally a time and a note."""
+
+    title = StringField(
+        _l("环节"),
+        validators=[too_long(SEGMENT_TITLE_MAX)],
+        filters=TEXT_FILTERS,
+        render_kw={"placeholder": _l("如 安全知识必答题")},
+    )
+    time = BlankTimeField(_l("时间"))
+    note = StringField(_l("说明"), validators=[too_long(SEGMENT_NOTE_MAX)], filters=TEXT_FILTERS)
+
+    def is_blank(self) -> bool:
+        return (
+            not self.title.data
+            and self.time.data is None
+            and not self.time.errors
+            and not (self.note.data)
+        )
+
+    def validate_title(self, field) -> None:
+        if not field.data and not self.is_blank():
+            raise ValidationError(_l("请填写环节名称，或点“删除”去掉这一行。"))
+
+    def value(self) -> dict:
+        time_text = self.time.data.strftime("%H:%M") if self.time.data else None
+        return segment(self.title.data, time_text, self.note.data)
 
 
 class ParticipationRowForm(Form):
-    """A person, or an organisation as a team, taking part; with role, attendance and award."""
+    """A person, or an organisation as a team, taking part; with role, attendance and award.
+    Either may be chosen from the directory or typed as a new one."""
 
     person = EntrySelectField(
         _l("人员"),
-        validators=[
-            ExactlyOneOf(
-                "organization",
-                _l("请选择人员或参赛组织（队伍）。"),
-                _l("人员和参赛组织只能选择其中一项。"),
-            )
-        ],
         model=Person,
         describe=person_label,
         order_by=Person.name,
         load_options=(selectinload(Person.organization),),
+    )
+    new_person = StringField(
+        _l("或新建人员"),
+        validators=[too_long(100)],
+        filters=TEXT_FILTERS,
+        render_kw={"placeholder": _l("新人员姓名")},
     )
     organization = EntrySelectField(
         _l("或参赛组织（队伍）"),
         model=Organization,
         describe=_organization_label,
         order_by=Organization.name,
+    )
+    new_organization = _new_organization_name(_l("或新建参赛组织"))
+    new_organization_kind = code_select(
+        _l("新组织类型"), labels.ORGANIZATION_KIND_LABELS, default="enterprise"
+    )
+    award_level = SelectField(
+        _l("奖项等级"),
+        choices=lambda: [
+            SelectChoice("", str(_l("（无）"))),
+            *(SelectChoice(code, str(text)) for code, text in labels.AWARD_LEVEL_LABELS.items()),
+        ],
+        default="",
+        invalid_choice_message=INVALID_CHOICE,
     )
     role = code_select(_l("角色"), labels.PARTICIPATION_ROLE_LABELS, default="participant")
     attended = BooleanField(_l("出席"), default=True)
@@ -287,13 +406,63 @@ class ParticipationRowForm(Form):
     def is_blank(self) -> bool:
         return (
             self.person.data is None
+            and not self.new_person.data
             and self.organization.data is None
+            and not self.new_organization.data
             and self.hours.data is None
             and not self.hours.errors
             and self.rank.data is None
             and not self.rank.errors
             and not self.award.data
+            and not self.award_level.data
         )
+
+    def validate_person(self, field) -> None:
+        """Exactly one of: a person, a new person, a team, a new team."""
+        if field.errors or self.organization.errors or self.is_blank():
+            return
+        chosen = sum(
+            (
+                field.data is not None,
+                bool(self.new_person.data),
+                self.organization.data is not None,
+                bool(self.new_organization.data),
+            )
+        )
+        if chosen == 0:
+            raise ValidationError(_l("请选择人员或参赛组织（队伍），或填写新的姓名或组织全称。"))
+        if chosen > 1:
+            raise ValidationError(_l("人员和参赛组织只能选择其中一项（已有的或新填写的）。"))
+
+    def chosen_person(self):
+        if self.person.entry is not None:
+            return self.person.entry
+        return EntryRef(Person, {"name": self.new_person.data}) if self.new_person.data else None
+
+    def chosen_team(self):
+        if self.organization.entry is not None:
+            return self.organization.entry
+        if self.new_organization.data:
+            return _new_organization_ref(
+                self.new_organization.data, self.new_organization_kind.data
+            )
+        return None
+
+    def participant_key(self):
+        """Who takes part, before saving: ("person"|"team", id or ("new", typed name))."""
+        if self.person.data is not None:
+            return ("person", self.person.data)
+        if self.new_person.data:
+            return ("person", ("new", self.new_person.data))
+        if self.organization.data is not None:
+            return ("team", self.organization.data)
+        if self.new_organization.data:
+            return ("team", ("new", self.new_organization.data))
+        return None
+
+    def chosen_award_level(self) -> Optional[str]:
+        """The level chosen, else the one the award text says (冠军 → 一等奖/冠军)."""
+        return self.award_level.data or guess_award_level(self.award.data)
 
 
 class CappedFieldList(FieldList):
@@ -336,7 +505,7 @@ class EventForm(FlaskForm):
     category = EntrySelectField(
         _l("类别"),
         model=Category,
-        describe=lambda category: category.name_zh,
+        describe=lambda category: category.name_for(current_language()),
         order_by=Category.id,
     )
     campaign = EntrySelectField(
@@ -421,8 +590,11 @@ class EventForm(FlaskForm):
 
     status = code_select(_l("状态"), labels.EVENT_STATUS_LABELS, default="confirmed")
     visibility = code_select(_l("公开范围"), labels.EVENT_VISIBILITY_LABELS, default="public")
-    reported_headcount = _headcount_field(_l("报告人数"))
-    reported_headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”）"))
+    reported_headcount = HeadcountField(
+        _l("报告人数"),
+        render_kw={"placeholder": _l("如 100、100+、约100、一百"), "inputmode": "text"},
+    )
+    reported_headcount_is_approximate = BooleanField(_l("人数为约数（如“100+”“100余”）"))
     description = TextAreaField(
         _l("活动简介"), validators=[too_long(10000)], filters=LONG_TEXT_FILTERS
     )
@@ -431,6 +603,15 @@ class EventForm(FlaskForm):
         _l("备注（内部）"), validators=[too_long(10000)], filters=LONG_TEXT_FILTERS
     )
 
+    # One per rendering of the form: a second submission of it saves nothing (FormSubmission).
+    submission_token = HiddenField()
+    programme = CappedFieldList(
+        FormField(SegmentRowForm), label=_l("活动环节"), max_entries=MAX_SEGMENTS
+    )
+    participant_total = _organization_total_field(_l("参加单位总数"))
+    exhibitor_total = _organization_total_field(_l("参展机构总数"))
+    team_total = _organization_total_field(_l("参赛队总数"))
+    village_total = _organization_total_field(_l("帮扶村总数"))
     stops = CappedFieldList(FormField(StopRowForm), label=_l("行程／地点"), max_entries=MAX_STOPS)
     organizations = CappedFieldList(
         FormField(OrganizationRowForm), label=_l("组织单位"), max_entries=MAX_ORGANIZATIONS
@@ -452,10 +633,10 @@ class EventForm(FlaskForm):
             raise ValidationError(_l("重复截止日期和重复次数只能填写一项。"))
 
     def validate_organizations(self, field) -> None:
-        seen: set[tuple[int, str]] = set()
+        seen: set[tuple] = set()
         duplicate = False
         for row in field:
-            key = (row.form.organization.data, row.form.role.data)
+            key = (row.form.organization_key(), row.form.role.data)
             if key[0] is None:
                 continue
             if key in seen:
@@ -469,13 +650,12 @@ class EventForm(FlaskForm):
         seen: set[tuple[str, int]] = set()
         duplicate = False
         for row in field:
-            person, team = row.form.person.data, row.form.organization.data
-            if person is None and team is None:
+            key = row.form.participant_key()
+            if key is None:
                 continue
             # Once per activity, whatever the role: one row holds a person's hours and award.
-            key = ("person", person) if person else ("team", team)
             if key in seen:
-                target = row.form.person if person else row.form.organization
+                target = row.form.person if key[0] == "person" else row.form.organization
                 target.errors.append(_l("同一参与者不能重复添加。"))
                 duplicate = True
             seen.add(key)
@@ -486,7 +666,28 @@ class EventForm(FlaskForm):
         """The fields' own checks, then the recurrence rule they describe as a whole."""
         if not super().validate(extra_validators):
             return False
-        return self.accepts_rule(self.recurrence_rule())
+        return self.totals_cover_named() and self.accepts_rule(self.recurrence_rule())
+
+    def totals_cover_named(self) -> bool:
+        """A counted role's total is at least the organisations the rows name in it."""
+        named: dict[str, set] = {role: set() for role in COUNTED_TOTAL_COLUMNS}
+        for row in _filled_rows(self.organizations):
+            if row.role.data in named:
+                named[row.role.data].add(row.organization_key())
+        for row in _filled_rows(self.participants):
+            key = row.participant_key()
+            if key and key[0] == "team":
+                named["team"].add(key[1])
+        fine = True
+        for role, column in COUNTED_TOTAL_COLUMNS.items():
+            total = self[column].data
+            if total is not None and total < len(named[role]):
+                self[column].errors = [
+                    *self[column].errors,
+                    _l("总数不能少于已列出的 %(n)d 个。", n=len(named[role])),
+                ]
+                fine = False
+        return fine
 
     def accepts_rule(self, rule: Optional[str]) -> bool:
         """Whether the event may repeat by `rule`; if not, the reason is shown at "重复"."""
@@ -562,7 +763,7 @@ class EventForm(FlaskForm):
         ]
         organizations = [
             OrganizationRow(
-                organization=row.organization.entry,
+                organization=row.chosen_organization(),
                 role=row.role.data,
                 headcount=row.headcount.data,
                 note=row.note.data,
@@ -571,24 +772,30 @@ class EventForm(FlaskForm):
         ]
         participants = [
             ParticipationRow(
-                person=row.person.entry,
-                organization=row.organization.entry,
+                person=row.chosen_person(),
+                organization=row.chosen_team(),
                 role=row.role.data,
                 attended=bool(row.attended.data),
                 hours=row.hours.data,
                 award=row.award.data,
                 rank=row.rank.data,
+                award_level=row.chosen_award_level(),
             )
             for row in _filled_rows(self.participants)
         ]
+        typed = {name: self[name].data for name in TYPED_FIELDS}
+        typed["reported_headcount_is_approximate"] = bool(
+            self.reported_headcount_is_approximate.data or self.reported_headcount.is_approximate
+        )
         return EventInput(
-            **{name: self[name].data for name in TYPED_FIELDS},
+            **typed,
             category=self.category.entry,
             campaign=self.campaign.entry,
             starts_at=starts_at,
             ends_at=ends_at,
             is_all_day=bool(self.all_day.data),
             recurrence_rule=self.recurrence_rule(),
+            programme=[row.value() for row in _filled_rows(self.programme)] or None,
             stops=stops,
             organizations=organizations,
             participants=participants,
@@ -608,7 +815,10 @@ class EventForm(FlaskForm):
 # The event's own fields the form shows as they are stored: one form field of the same name
 # each (the times, all-day flag and rule are typed in other shapes, see `to_input`).
 TYPED_FIELDS = tuple(
-    name for name in SCALAR_FIELDS if isinstance(getattr(EventForm, name, None), UnboundField)
+    name
+    for name in SCALAR_FIELDS
+    if isinstance(getattr(EventForm, name, None), UnboundField)
+    and not issubclass(getattr(EventForm, name).field_class, FieldList)
 )
 
 
@@ -697,6 +907,14 @@ def event_form_data(event: Event) -> dict[str, Any]:
         "start_time": None if event.is_all_day else starts.time(),
         "end_date": event.last_local_day if event.is_all_day else ends.date(),
         "end_time": None if event.is_all_day else ends.time(),
+        "programme": [
+            {
+                "title": item["title"],
+                "time": time.fromisoformat(item["time"]) if item.get("time") else None,
+                "note": item.get("note"),
+            }
+            for item in event.programme or []
+        ],
         "stops": [
             {
                 "location": stop.location_id,
@@ -723,6 +941,7 @@ def event_form_data(event: Event) -> dict[str, Any]:
                 "role": participation.role,
                 "attended": participation.attended,
                 "hours": participation.hours,
+                "award_level": participation.award_level or "",
                 "award": participation.award,
                 "rank": participation.rank,
             }

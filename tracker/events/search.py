@@ -8,6 +8,7 @@ in the same transaction.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,10 +40,28 @@ class SearchSource:
     name: str
     column: str  # PUBLIC_TEXT, or PEOPLE_TEXT for what only signed-in users may search
     rows: Callable[[], Select]  # (event_id, text) of every event; filtered by event id below
+    # Turns the stored text into what is searched (a JSON column's words); None: as it is.
+    decode: Callable[[str], str] | None = None
 
 
 def _event_column(column) -> Callable[[], Select]:
     return lambda: select(Event.id, column)
+
+
+def _programme_words(stored: str) -> str:
+    """A programme's titles and notes, from its JSON text."""
+    try:
+        segments = json.loads(stored)
+    except ValueError:
+        return ""
+    if not isinstance(segments, list):
+        return ""
+    return " ".join(
+        str(segment.get(key) or "")
+        for segment in segments
+        if isinstance(segment, dict)
+        for key in ("title", "note")
+    )
 
 
 SEARCH_SOURCES: list[SearchSource] = [
@@ -50,6 +69,12 @@ SEARCH_SOURCES: list[SearchSource] = [
     SearchSource("theme", PUBLIC_TEXT, _event_column(Event.theme)),
     SearchSource("description", PUBLIC_TEXT, _event_column(Event.description)),
     SearchSource("outcome", PUBLIC_TEXT, _event_column(Event.outcome)),
+    SearchSource(
+        "programme",
+        PUBLIC_TEXT,
+        lambda: select(Event.id, Event.programme).where(Event.programme.is_not(None)),
+        decode=_programme_words,
+    ),
     SearchSource(
         "campaign", PUBLIC_TEXT, lambda: select(Event.id, Campaign.name).join(Event.campaign)
     ),
@@ -135,10 +160,12 @@ def search_texts(connection, event_ids: list[int] | None) -> dict[int, dict[str,
     parts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     fold_once = lru_cache(maxsize=4096)(fold)  # names and boilerplate repeat across events
     for event_id, number, value in connection.execute(_sources_statement(event_ids)):
-        column = SEARCH_SOURCES[number].column
+        source = SEARCH_SOURCES[number]
+        if source.decode is not None and value:
+            value = source.decode(value)
         folded = fold_once(value)
-        if folded and folded not in parts[event_id][column]:
-            parts[event_id][column].append(folded)
+        if folded and folded not in parts[event_id][source.column]:
+            parts[event_id][source.column].append(folded)
     return {
         event_id: {
             column: " ".join(columns.get(column, [])) for column in (PUBLIC_TEXT, PEOPLE_TEXT)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import labels
@@ -34,6 +35,7 @@ from tracker.events.fields import (
     OrganizationRow,
     ParticipationRow,
     StopRow,
+    programme_text,
 )
 from tracker.extensions import db
 from tracker.i18n import default_locale
@@ -41,6 +43,7 @@ from tracker.models import (
     DEFAULT_TIMEZONE,
     Event,
     EventOrganization,
+    FormSubmission,
     Location,
     Participation,
     Person,
@@ -60,6 +63,7 @@ __all__ = [
     "update_event",
     "cancel_event",
     "delete_event",
+    "AlreadySubmitted",
 ]
 
 
@@ -73,6 +77,41 @@ class EditConflict(Exception):
 
 class EventGone(Exception):
     """The event was deleted while the user was looking at it."""
+
+
+class AlreadySubmitted(Exception):
+    """This rendering of the form was submitted before (Back, a double click): nothing was
+    saved now; `event_id` is the event the first submission saved."""
+
+    def __init__(self, event_id: int):
+        super().__init__("form submitted before")
+        self.event_id = event_id
+
+
+def submitted_event_id(token: Optional[str]) -> Optional[int]:
+    """The event a form token already saved, or None when the token is unused (or absent)."""
+    if not token:
+        return None
+    return db.session.scalar(select(FormSubmission.event_id).where(FormSubmission.token == token))
+
+
+def _claim_token(event: Event, token: Optional[str], user: Optional[User]) -> None:
+    """Record the token against the event in the same transaction: the primary key refuses a
+    second submission even when both arrive at once (no check-then-insert race)."""
+    if token:
+        db.session.add(FormSubmission(token=token, event=event, user=user))
+
+
+def _commit_once(batch: EventBatch, token: Optional[str]) -> None:
+    """Commit the batch; when the token was used meanwhile, undo it and raise AlreadySubmitted."""
+    try:
+        batch.commit()
+    except IntegrityError:
+        db.session.rollback()
+        event_id = submitted_event_id(token)
+        if event_id is None:
+            raise
+        raise AlreadySubmitted(event_id) from None
 
 
 class EventBatch:
@@ -286,7 +325,7 @@ class EventBatch:
             else:
                 participation = Participation(person=person, organization=team)
             _set(participation, "position", position)
-            for name in ("role", "attended", "award", "rank"):
+            for name in ("role", "attended", "award_level", "award", "rank"):
                 _set(participation, name, getattr(row, name))
             hours = Decimal(row.hours).quantize(Decimal("0.01")) if row.hours is not None else None
             _set(participation, "hours", hours)
@@ -341,28 +380,43 @@ def _named_entries(values: EventInput) -> list[Any]:
     return named
 
 
-def create_event(values: EventInput, author: User) -> Event:
-    """Save a new event with its rows and a "create" audit entry."""
+def create_event(values: EventInput, author: User, submission_token: Optional[str] = None) -> Event:
+    """Save a new event with its rows and a "create" audit entry.
+
+    With a `submission_token` the event is saved once per token: a second submission raises
+    AlreadySubmitted (having saved nothing)."""
+    existing = submitted_event_id(submission_token)
+    if existing is not None:
+        raise AlreadySubmitted(existing)
     batch = EventBatch(author)
     event = batch.create(values)
-    batch.commit()
+    _claim_token(event, submission_token, author)
+    _commit_once(batch, submission_token)
     return event
 
 
 def update_event(
-    event: Event, values: EventInput, editor: User, loaded_version: Optional[int]
+    event: Event,
+    values: EventInput,
+    editor: User,
+    loaded_version: Optional[int],
+    submission_token: Optional[str] = None,
 ) -> Event:
     """Save the edited values, unless the event changed since the user loaded it.
 
     Raises EditConflict (having saved nothing) when `loaded_version` is not the current
-    version, or when another save slips in between this check and the commit.
+    version, or when another save slips in between this check and the commit; and
+    AlreadySubmitted when this rendering of the form was saved before.
     """
+    if submitted_event_id(submission_token) is not None:
+        raise AlreadySubmitted(event.id)
     if loaded_version != event.version:
         raise EditConflict(event)
     try:
         batch = EventBatch(editor)
         batch.update(event, values)
-        batch.commit()
+        _claim_token(event, submission_token, editor)
+        _commit_once(batch, submission_token)
     except StaleDataError as error:
         _raise_conflict(event, error)
     return event
@@ -451,6 +505,7 @@ def participation_rows(event: Event) -> list[ParticipationRow]:
             hours=item.hours,
             award=item.award,
             rank=item.rank,
+            award_level=item.award_level,
         )
         for item in event.participations
     ]
@@ -504,7 +559,7 @@ def _participant_entry(item) -> tuple:
         name = person_reference(person_id)
     else:
         name = _entry_name(item.person or item.organization)
-    return (name, item.role, item.attended, item.hours, item.award, item.rank)
+    return (name, item.role, item.attended, item.hours, item.award_level, item.award, item.rank)
 
 
 def _snapshot(source, *, stops, organizations, participants) -> dict[str, Any]:
@@ -536,6 +591,8 @@ def _snapshot_values(source, stops, organizations, participants) -> dict[str, An
             value = bool(value)
         elif declared.kind == "entry":
             value = _entry_name(value)
+        elif declared.kind == "segments":
+            value = programme_text(value or []) or None
         snapshot[declared.name] = value
     return snapshot
 
@@ -558,7 +615,7 @@ def _organization_text(name, role, headcount, note) -> str:
     return text
 
 
-def _participant_text(name, role, attended, hours, award, rank) -> str:
+def _participant_text(name, role, attended, hours, award_level, award, rank) -> str:
     text = name
     if role != "participant":
         text += f"（{labels.PARTICIPATION_ROLE_LABELS[role]}）"
@@ -566,6 +623,8 @@ def _participant_text(name, role, attended, hours, award, rank) -> str:
         text += " 未出席"
     if hours is not None:
         text += f" {Decimal(hours).normalize():f}小时"
+    if award_level:
+        text += f" {labels.AWARD_LEVEL_LABELS[award_level]}"
     if award:
         text += f" {award}"
     if rank:

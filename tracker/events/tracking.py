@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from tracker.db import now_utc
 from tracker.events.exceptions import follow_series_time
 from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
-from tracker.models import Event, EventOrganization, OccurrenceChange, Participation, Stop
+from tracker.models import (
+    COUNTED_TOTAL_COLUMNS,
+    Event,
+    EventOrganization,
+    OccurrenceChange,
+    Participation,
+    Stop,
+)
 from tracker.models.events import refresh_organization_involvements
 from tracker.recurrence import stored_rule
 
@@ -32,7 +39,7 @@ SUBSCRIBER_VISIBLE_RELATIONSHIPS = (
     *(ROW_RELATIONSHIPS[name] for name in ROW_FIELDS),
 )
 # What the kept figures and the series end are computed from.
-FIGURE_RELATIONSHIPS = ("participations", "organization_links")
+FIGURE_RELATIONSHIPS = ("participations", "organization_links", *COUNTED_TOTAL_COLUMNS.values())
 SERIES_COLUMNS = ("starts_at", "ends_at", "recurrence_rule", "timezone", "is_all_day")
 _INVOLVEMENTS_TO_REFRESH = "organization_involvements_to_refresh"
 # Participations count only as far as feeds show them (`_seen_by_subscribers`).

@@ -1,5 +1,7 @@
 """Home page, event list, event page, and the coordinators' event forms."""
 
+import secrets
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -43,9 +45,15 @@ from tracker.ledger.views import printed_ledger_page
 from tracker.media.views import media_context
 from tracker.models import Event
 from tracker.stats.queries import data_years
+from tracker.web import url_with
 
 # Row lists of the event form: the button names use the singular ("add_stop", "remove_stop-2").
-ROW_LISTS = {"stop": "stops", "organization": "organizations", "participant": "participants"}
+ROW_LISTS = {
+    "segment": "programme",
+    "stop": "stops",
+    "organization": "organizations",
+    "participant": "participants",
+}
 
 
 MAX_PAGE = 100_000
@@ -95,6 +103,9 @@ def list_events():
         max_per_page=100,
         error_out=False,
     )
+    if page.pages and page.page > page.pages:
+        # Past the last page (an old link, a typed number): its pager would point nowhere.
+        return redirect(url_with(page=page.pages))
     return render_template(
         "events/list.html",
         page=page,
@@ -156,8 +167,11 @@ def _signed_in_user():
 def _pressed_row_button(form: EventForm) -> bool:
     """The no-JavaScript fallback: `add_stop` adds a row, `remove_stop-2` removes row 2.
 
-    Returns True when such a button was pressed; the form is then shown again, unsaved.
+    Returns True when such a button was pressed; the form is then shown again, unsaved. So
+    does switching the language from the form's page (the switch submits what was typed).
     """
+    if "switch_language" in request.form:
+        return True
     for key in request.form:
         for singular, plural in ROW_LISTS.items():
             rows = getattr(form, plural)
@@ -193,7 +207,7 @@ def _render_form(form: EventForm, event: Event | None = None, status: int = 200)
 def new_event():
     """The empty event form; a valid POST saves the event."""
     if request.method == "GET":
-        form = EventForm(data=_new_event_defaults())
+        form = EventForm(data=_new_event_defaults() | {"submission_token": _new_token()})
         return _render_form(form)
     form = EventForm()
     if _pressed_row_button(form):
@@ -201,15 +215,36 @@ def new_event():
     if not form.validate():
         return _render_form(form, status=422)
     values = form.to_input()
-    event = services.create_event(values, _signed_in_user())
-    flash(_("活动“%(title)s”已保存。", title=values.title), "success")
+    try:
+        event = services.create_event(values, _signed_in_user(), _submitted_token(form))
+    except services.AlreadySubmitted as submitted:
+        return _show_already_saved(submitted.event_id)
+    flash(_("活动已保存：%(title)s", title=values.title), "success")
     return redirect(url_for("events.show_event", event_id=event.id))
+
+
+def _new_token() -> str:
+    """A one-time token for one rendering of the event form."""
+    return secrets.token_urlsafe(24)
+
+
+def _submitted_token(form: EventForm):
+    """The form's one-time token as posted (None when absent or not one of ours)."""
+    token = (form.submission_token.data or "").strip()
+    return token if 16 <= len(token) <= 64 else None
+
+
+def _show_already_saved(event_id: int):
+    """A second submission of the same form: show the event the first one saved."""
+    flash(_("这份表单已经提交过，活动已保存，没有再次保存。以下是已保存的活动。"), "info")
+    return redirect(url_for("events.show_event", event_id=event_id))
 
 
 def _new_event_defaults() -> dict:
     """A new event starts with one blank row of each kind, the user's organisation as host."""
     organization_id = current_user.organization_id
     return {
+        "programme": [{}],
         "stops": [{}],
         "organizations": [{"organization": organization_id, "role": "host"}],
         "participants": [{}],
@@ -222,7 +257,8 @@ def edit_event(event_id: int):
     """The event form filled in; a valid POST saves unless someone else saved meanwhile."""
     event = _editable_event(event_id)
     if request.method == "GET":
-        return _render_form(EventForm(data=event_form_data(event)), event)
+        data = event_form_data(event) | {"submission_token": _new_token()}
+        return _render_form(EventForm(data=data), event)
     form = EventForm()
     if _pressed_row_button(form):
         return _render_form(form, event)
@@ -233,7 +269,11 @@ def edit_event(event_id: int):
     if not form.accepts_rule(values.recurrence_rule):
         return _render_form(form, event, status=422)
     try:
-        services.update_event(event, values, _signed_in_user(), form.submitted_version())
+        services.update_event(
+            event, values, _signed_in_user(), form.submitted_version(), _submitted_token(form)
+        )
+    except services.AlreadySubmitted as submitted:
+        return _show_already_saved(submitted.event_id)
     except services.EditConflict as conflict:
         return _render_conflict(conflict.current, values)
     except services.EventGone:
@@ -241,7 +281,7 @@ def edit_event(event_id: int):
         return redirect(url_for("events.list_events"))
     # The commit expired the event: reloading it with its page options only for these two
     # values would take several queries.
-    flash(_("活动“%(title)s”已保存。", title=values.title), "success")
+    flash(_("活动已保存：%(title)s", title=values.title), "success")
     return redirect(url_for("events.show_event", event_id=event_id))
 
 
@@ -300,5 +340,5 @@ def delete_event(event_id: int):
     except (services.EditConflict, services.EventGone):
         flash(_("活动刚被他人修改或删除，请查看后再操作。"), "error")
         return redirect(url_for("events.list_events"))
-    flash(_("活动“%(title)s”已删除。", title=title), "success")
+    flash(_("活动已删除：%(title)s", title=title), "success")
     return redirect(url_for("events.list_events"))

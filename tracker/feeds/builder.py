@@ -42,6 +42,7 @@ from icalendar import (
 from icalendar import Event as VEvent
 from icalendar.parser import Contentline
 
+from tracker.events.fields import programme_text
 from tracker.feeds.overrides import exception_properties, override_property_lists
 from tracker.feeds.properties import (
     CAMPAIGN_PARAMS,
@@ -62,8 +63,9 @@ from tracker.feeds.properties import (
     encode_plain,
 )
 from tracker.feeds.queries import FeedEvent, FeedOrganization, FeedStop, FeedTeam
-from tracker.labels import ORGANIZATION_ROLE_LABELS
+from tracker.labels import AWARD_LEVEL_LABELS, ORGANIZATION_ROLE_LABELS
 from tracker.models import DEFAULT_TIMEZONE, Headcount
+from tracker.models.events import award_order
 
 PRODID = "-//Activity Tracker//活动日历//ZH"
 REFRESH_INTERVAL = timedelta(hours=1)
@@ -271,8 +273,12 @@ class FeedContext:
         ):
             self._share(value)
         self.role_labels = {role: str(label) for role, label in ORGANIZATION_ROLE_LABELS.items()}
+        self.award_labels = {level: str(label) for level, label in AWARD_LEVEL_LABELS.items()}
         self.labels = {
             "headcount": _("人数"),
+            "organizations": _("参与组织"),
+            "programme": _("活动环节"),
+            "awards": _("获奖"),
             "theme": _("主题"),
             "campaign": _("专项活动"),
             "outcome": _("活动成果"),
@@ -558,6 +564,21 @@ def describe(event: FeedEvent, context: FeedContext, itinerary: str) -> str:
     headcount = event.shown_headcount
     if headcount is not None:
         lines.append(f"{context.labels['headcount']}：{headcount}")
+    counts = event.role_counts()
+    if counts:
+        lines.append(f"{context.labels['organizations']}：{'；'.join(map(str, counts))}")
+    if event.programme:
+        lines.append(f"{context.labels['programme']}：{programme_text(event.programme)}")
+    awards = [team for team in sorted(event.teams, key=award_order) if team.award_level]
+    if awards:
+        lines.append(
+            f"{context.labels['awards']}："
+            + "；".join(
+                f"{team.name} {context.award_labels[team.award_level]}"
+                + (f"（{team.award}）" if team.award else "")
+                for team in awards
+            )
+        )
     if event.theme:
         lines.append(f"{context.labels['theme']}：{event.theme}")
     if event.campaign_name:

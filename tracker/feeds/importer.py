@@ -79,6 +79,7 @@ from tracker.feeds.zones import UnknownZone, ZoneResolver, known_zone_name
 from tracker.forms import strip_long_text
 from tracker.i18n import default_locale
 from tracker.models import (
+    AWARD_LEVELS,
     DEFAULT_TIMEZONE,
     ORGANIZATION_KINDS,
     ORGANIZATION_ROLES,
@@ -1290,6 +1291,10 @@ def _read_teams(component) -> list[ParticipationRow]:
         if hours is not None and not (hours.is_finite() and 0 <= hours <= 1000):
             raise _EventProblem(_("时长“%(value)s”无效。", value=params["hours"][:20]))
         rank = _integer(params["rank"], 0, "X-RANK") if params["rank"] else None
+        award = _bounded(params["award"], "award")
+        level = params["award_level"]
+        if level is not None and level not in AWARD_LEVELS:
+            raise _EventProblem(_("未知的奖项等级“%(level)s”。", level=level[:20]))
         teams.append(
             ParticipationRow(
                 person=None,
@@ -1297,8 +1302,9 @@ def _read_teams(component) -> list[ParticipationRow]:
                 role=role,
                 attended=(params["attended"] or "TRUE").upper() != "FALSE",
                 hours=hours,
-                award=_bounded(params["award"], "award"),
+                award=award,
                 rank=rank if rank and rank >= 1 else None,
+                award_level=level,
             )
         )
     return teams

@@ -11,9 +11,18 @@ change here.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Optional
 
-from tracker.events.fields import EVENT_FIELDS, EventField
+from tracker.events.fields import (
+    EVENT_FIELDS,
+    MAX_SEGMENTS,
+    SEGMENT_NOTE_MAX,
+    SEGMENT_TITLE_MAX,
+    EventField,
+    segment,
+)
 
 X_PREFIX = "X-TRACKER-"
 X_HEADCOUNT = "X-TRACKER-HEADCOUNT"  # the reported headcount, "100+" when approximate
@@ -74,6 +83,7 @@ TEAM_PARAMS = {
     "hours": "X-HOURS",
     "award": "X-AWARD",
     "rank": "X-RANK",
+    "award_level": "X-AWARD-LEVEL",
 }
 CATEGORY_PARAMS = {"slug": "X-SLUG", "name_en": "X-NAME-EN", "color": "X-COLOR"}
 CAMPAIGN_PARAMS = {"theme": "X-THEME"}
@@ -90,7 +100,8 @@ PLAIN_FIELDS: tuple[tuple[EventField, str], ...] = tuple(
     for field in EVENT_FIELDS
     if field.feeds is not None and field.name not in OWN_PROPERTIES
 )
-PLAIN_KINDS = ("text", "long_text", "flag", "count")
+PLAIN_KINDS = ("text", "long_text", "flag", "count", "segments")
+SEGMENT_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 assert all(field.kind in PLAIN_KINDS for field, _ in PLAIN_FIELDS), (
     "a new field of another kind needs a property in OWN_PROPERTIES"
 )
@@ -100,8 +111,10 @@ def encode_plain(field: EventField, value: Any) -> Optional[str]:
     """A field's value as property text, or None when there is nothing to write."""
     if field.kind == "flag":
         return "TRUE" if value else None
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return None
+    if field.kind == "segments":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 
@@ -113,4 +126,36 @@ def decode_plain(field: EventField, text: str) -> Any:
         if not text.strip().isdigit() or len(text.strip()) > 9:
             raise ValueError(text)
         return int(text)
+    if field.kind == "segments":
+        return decode_segments(text)
     return text or None
+
+
+def decode_segments(text: str) -> Optional[list[dict]]:
+    """A programme written by `encode_plain`, checked as the form checks it; ValueError when
+    it is not one."""
+    try:
+        rows = json.loads(text)
+    except ValueError as error:
+        raise ValueError(text) from error
+    if not isinstance(rows, list) or len(rows) > MAX_SEGMENTS:
+        raise ValueError(text)
+    segments = []
+    for row in rows:
+        if not isinstance(row, dict):
+            raise ValueError(text)
+        title, time, note = (row.get(key) for key in ("title", "time", "note"))
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(text)
+        if time is not None and not (isinstance(time, str) and SEGMENT_TIME.fullmatch(time)):
+            raise ValueError(text)
+        if note is not None and not isinstance(note, str):
+            raise ValueError(text)
+        segments.append(
+            segment(
+                title.strip()[:SEGMENT_TITLE_MAX],
+                time,
+                note.strip()[:SEGMENT_NOTE_MAX] if note else None,
+            )
+        )
+    return segments or None

@@ -28,8 +28,10 @@ from tracker.models import (
     Organization,
     Participation,
     Photo,
+    RoleCount,
     Stop,
     headcount_by_rule,
+    role_counts,
 )
 from tracker.models.accounts import User
 
@@ -82,6 +84,7 @@ class FeedTeam:
     hours: Optional[Decimal]
     award: Optional[str]
     rank: Optional[int]
+    award_level: Optional[str] = None
 
 
 @dataclass
@@ -145,6 +148,16 @@ class FeedEvent:
             self.organization_headcount,
             self.participation_count,
         )
+
+    def role_counts(self) -> list[RoleCount]:
+        """The counted roles, as the event page says them ("参赛队 10 支（具名 3 支）")."""
+        return role_counts(self, self.named_in_role)
+
+    def named_in_role(self, role: str) -> int:
+        named = {link.name for link in self.organizations if link.role == role}
+        if role == "team":
+            named |= {team.name for team in self.teams}
+        return len(named)
 
 
 def public_feed_events(filters: EventFilters) -> Select:
@@ -226,6 +239,7 @@ def load_feed_events(statement: Select, audience: str = PUBLIC) -> list[FeedEven
             Participation.hours,
             Participation.award,
             Participation.rank,
+            Participation.award_level,
         )
         .join(Organization, Participation.organization_id == Organization.id)
         .where(Participation.organization_id.is_not(None), Participation.event_id.in_(event_ids))

@@ -101,19 +101,28 @@ def _names(event: Event, role: str) -> list[str]:
 
 
 def _taking_part_lines(event: Event) -> list[str]:
+    """The organisations taking part, by role: a counted role as "参赛队 10 支（具名 3 支）"
+    followed by the named ones; then how many people are named."""
+    counts = {count.role: count for count in event.role_counts()}
     lines = []
-    for role in ("participant", "exhibitor", "team"):
+    for role in ("participant", "exhibitor", "team", "village"):
         names = [
             link.organization.name
             + (_("（%(n)s人）", n=link.headcount) if link.headcount is not None else "")
             for link in event.organization_links
             if link.role == role
         ]
+        if role == "team":
+            names += [
+                team.organization.name
+                for team in event.teams_in_award_order
+                if team.organization.name not in names
+            ]
+        heading = str(counts[role]) if role in counts else labels.ORGANIZATION_ROLE_LABELS[role]
         if names:
-            lines.append(f"{labels.ORGANIZATION_ROLE_LABELS[role]}：" + "、".join(names))
-    teams = [p.organization.name for p in event.participations if p.organization is not None]
-    if teams:
-        lines.append(_("参赛队伍（%(n)s支）：", n=len(teams)) + "、".join(teams))
+            lines.append(f"{heading}：" + "、".join(names))
+        elif role in counts:
+            lines.append(heading)
     people = [p for p in event.participations if p.person is not None]
     if people:
         lines.append(_("登记人员 %(n)s 人", n=len(people)))

@@ -17,6 +17,9 @@ from tracker.models.directory import (
     Person,
 )
 from tracker.models.events import (
+    AWARD_LEVELS,
+    COUNTED_ROLES,
+    COUNTED_TOTAL_COLUMNS,
     DEFAULT_TIMEZONE,
     EVENT_STATUSES,
     EVENT_VISIBILITIES,
@@ -27,17 +30,23 @@ from tracker.models.events import (
     Headcount,
     OrganizationInvolvement,
     Participation,
+    RoleCount,
     Stop,
     headcount_by_rule,
     new_uid,
+    role_counts,
 )
 from tracker.models.media import Attachment, Photo
 from tracker.models.occurrences import OCCURRENCE_CHANGE_KINDS, OccurrenceChange, OccurrenceSlot
 from tracker.models.search import EventSearchText
+from tracker.models.submissions import FormSubmission
 
 __all__ = [
+    "AWARD_LEVELS",
     "Attachment",
     "AuditEntry",
+    "COUNTED_ROLES",
+    "COUNTED_TOTAL_COLUMNS",
     "Campaign",
     "Category",
     "CheckInThrottle",
@@ -49,6 +58,7 @@ __all__ = [
     "EventOrganization",
     "EventSearchText",
     "FeedToken",
+    "FormSubmission",
     "Headcount",
     "Location",
     "OCCURRENCE_CHANGE_KINDS",
@@ -63,6 +73,7 @@ __all__ = [
     "Participation",
     "Person",
     "Photo",
+    "RoleCount",
     "Stop",
     "USER_ROLES",
     "User",
@@ -70,4 +81,5 @@ __all__ = [
     "WalkIn",
     "headcount_by_rule",
     "new_uid",
+    "role_counts",
 ]

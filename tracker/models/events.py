@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -52,10 +54,15 @@ EVENT_STATUSES = tuple(labels.EVENT_STATUS_LABELS)
 EVENT_VISIBILITIES = tuple(labels.EVENT_VISIBILITY_LABELS)
 ORGANIZATION_ROLES = tuple(labels.ORGANIZATION_ROLE_LABELS)
 PARTICIPATION_ROLES = tuple(labels.PARTICIPATION_ROLE_LABELS)
+AWARD_LEVELS = tuple(labels.AWARD_LEVEL_LABELS)
+# Roles whose organisations an event counts, named or not: the event's column holding the
+# count of each ("参赛队 10 支（具名 3 支）").
+COUNTED_ROLES = tuple(labels.COUNTED_ROLE_NOUNS)
+COUNTED_TOTAL_COLUMNS = {role: f"{role}_total" for role in COUNTED_ROLES}
 # How an organisation's roles count in the statistics: 主办; 协办 or 承办; 参与, 参展 or 参赛队.
 HOSTED_ROLES = ("host",)
 CO_ORGANIZED_ROLES = ("co_organizer", "organizer")
-TOOK_PART_ROLES = ("participant", "exhibitor", "team")
+TOOK_PART_ROLES = ("participant", "exhibitor", "team", "village")
 INVOLVEMENT_FLAGS = ("hosted", "co_organized", "took_part")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 UID_DOMAIN = "activity-tracker"
@@ -77,6 +84,37 @@ class Headcount:
         return f"{self.value}+" if self.is_approximate else str(self.value)
 
 
+@dataclass(frozen=True)
+class RoleCount:
+    """How many organisations took part in a counted role, and how many of them are named."""
+
+    role: str
+    total: Optional[int]
+    named: int
+
+    @property
+    def shown_total(self) -> int:
+        return max(self.total or 0, self.named)
+
+    def __str__(self) -> str:
+        noun = labels.COUNTED_ROLE_NOUNS[self.role]
+        unit = labels.COUNTED_ROLE_UNITS[self.role]
+        text = gettext("%(noun)s %(count)s %(unit)s", noun=noun, count=self.shown_total, unit=unit)
+        if self.named < self.shown_total:
+            text += gettext("（具名 %(count)s %(unit)s）", count=self.named, unit=unit)
+        return text
+
+
+def role_counts(event, named_in_role) -> list[RoleCount]:
+    """The counted roles whose total `event` states (its `<role>_total` attributes), with
+    the named ones `named_in_role(role)` gives: for the event page and the feeds alike."""
+    counts = [
+        RoleCount(role, getattr(event, column), named_in_role(role))
+        for role, column in COUNTED_TOTAL_COLUMNS.items()
+    ]
+    return [count for count in counts if count.total is not None]
+
+
 def headcount_by_rule(
     reported: Optional[int],
     reported_is_approximate: bool,
@@ -84,7 +122,8 @@ def headcount_by_rule(
     named_participants: int,
 ) -> Optional[Headcount]:
     """The headcount rule, used wherever a number of participants is shown: the reported
-    headcount, else the sum of the organisations' headcounts, else the named participants."""
+    headcount, else the sum of the organisations' headcounts, else the named people (teams
+    and institutions are counted as organisations, never as people)."""
     if reported is not None:
         return Headcount(reported, bool(reported_is_approximate))
     if organization_headcount is not None:
@@ -102,6 +141,10 @@ class Event(Base):
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_not_negative"),
         CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        *(
+            CheckConstraint(f"{column} IS NULL OR {column} >= 0", name=f"{column}_not_negative")
+            for column in COUNTED_TOTAL_COLUMNS.values()
+        ),
         CheckConstraint(_in("status", EVENT_STATUSES), name="status"),
         CheckConstraint(_in("visibility", EVENT_VISIBILITIES), name="visibility"),
         CheckConstraint(
@@ -139,6 +182,14 @@ class Event(Base):
         "headcount_is_approximate", Boolean, default=False
     )
     outcome: Mapped[Optional[str]] = mapped_column(Text)
+    # The programme (环节/议程), in order: [{"title", "time" ("HH:MM" or None), "note"}].
+    programme: Mapped[Optional[list]] = mapped_column(JSON)
+    # How many organisations take part in each counted role, named or not (the named ones
+    # are the role's rows); NULL when only the named ones are known.
+    participant_total: Mapped[Optional[int]] = mapped_column(Integer)
+    exhibitor_total: Mapped[Optional[int]] = mapped_column(Integer)
+    team_total: Mapped[Optional[int]] = mapped_column(Integer)
+    village_total: Mapped[Optional[int]] = mapped_column(Integer)
     notes: Mapped[Optional[str]] = mapped_column(Text)
     date_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -149,9 +200,10 @@ class Event(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     # Figures of the children, kept by the flush listener below for the statistics (which
-    # then read the events table alone): every named participation; attended ones and their
-    # hours (NULL when none is known); the organisations' known headcounts summed (NULL when
-    # none is known).
+    # then read the events table alone): every named person taking part (teams are not
+    # people); attended ones and their hours (NULL when none is known); the organisations'
+    # known headcounts summed (NULL when none is known); the organisations taking part,
+    # counted ones included (`organizations_taking_part`).
     participation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attended_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attended_hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
@@ -164,6 +216,7 @@ class Event(Base):
     organizer_name: Mapped[Optional[str]] = mapped_column(String(200))
     organizer_address: Mapped[Optional[str]] = mapped_column(String(320))
     alarms: Mapped[Optional[str]] = mapped_column(Text)
+    organization_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -236,14 +289,48 @@ class Event(Base):
             self.reported_headcount,
             self.reported_headcount_is_approximate,
             sum(organization_counts) if organization_counts else None,
-            len(self.participations),
+            sum(1 for participation in self.participations if _is_person(participation)),
+        )
+
+    def named_in_role(self, role: str, removed: frozenset = frozenset()) -> int:
+        """How many organisations the event names in a counted role: its rows in the role,
+        and for 参赛队 its teams too."""
+        named = {
+            _organization_key(link)
+            for link in self.organization_links
+            if link.role == role and link not in removed
+        }
+        if role == "team":
+            named |= {
+                _organization_key(item)
+                for item in self.participations
+                if item not in removed and (item.organization_id or item.organization) is not None
+            }
+        return len(named)
+
+    def role_counts(self) -> list[RoleCount]:
+        """The counted roles the event has, as "参赛队 10 支（具名 3 支）" says them."""
+        return role_counts(self, self.named_in_role)
+
+    @property
+    def teams_in_award_order(self) -> list[Participation]:
+        """The teams, best award first (by level, then rank), the others in their order."""
+        teams = [item for item in self.participations if item.organization is not None]
+        return sorted(teams, key=award_order)
+
+    def organizations_taking_part(self, removed: frozenset = frozenset()) -> int:
+        """The organisations taking part, counted ones included: for each counted role its
+        stated total (at least the named ones), else the named ones."""
+        return sum(
+            max(getattr(self, COUNTED_TOTAL_COLUMNS[role]) or 0, self.named_in_role(role, removed))
+            for role in COUNTED_ROLES
         )
 
     def recount_figures(self, removed: frozenset = frozenset()) -> None:
         """Set the kept figures from the event's children (`removed` ones left out).
 
         Assigns only the values that differ, so an unchanged event is not written."""
-        participations = [p for p in self.participations if p not in removed]
+        participations = [p for p in self.participations if p not in removed and _is_person(p)]
         attended = [p for p in participations if p.attended or p.attended is None]
         hours = [Decimal(str(p.hours)) for p in attended if p.hours is not None]
         headcounts = [
@@ -256,6 +343,7 @@ class Event(Base):
             "attended_count": len(attended),
             "attended_hours": sum(hours, Decimal("0")) if hours else None,
             "organization_headcount": sum(headcounts) if headcounts else None,
+            "organization_count": self.organizations_taking_part(removed),
         }
         for name, value in figures.items():
             if getattr(self, name) != value:
@@ -371,6 +459,29 @@ class Event(Base):
         return f"<Event {self.id} {self.title}>"
 
 
+def award_order(participation) -> tuple:
+    """Sort key putting awards by level (特等奖 first), then by rank; no award last."""
+    level = participation.award_level
+    has_award = bool(level or participation.award or participation.rank)
+    return (
+        not has_award,
+        AWARD_LEVELS.index(level) if level in AWARD_LEVELS else len(AWARD_LEVELS),
+        participation.rank or 10**6,
+    )
+
+
+def _is_person(participation) -> bool:
+    """Whether a participation is a person's (not a team's), without loading either."""
+    if participation.person_id is not None:
+        return True
+    return participation.organization_id is None and participation.person is not None
+
+
+def _organization_key(row) -> object:
+    """The organisation of a role or team row: its id, or the object itself before a flush."""
+    return row.organization_id if row.organization_id is not None else row.organization
+
+
 def last_local_day(local_start: datetime, local_end: datetime, is_all_day: bool) -> date:
     """The last calendar day from `local_start` to `local_end`: an all-day end, or any end at
     midnight after the first day, is exclusive (the day before it is the last)."""
@@ -443,6 +554,7 @@ class Participation(Base):
             "sign_in_source IS NULL OR sign_in_source IN ('qr', 'manual', 'walk_in')",
             name="sign_in_source",
         ),
+        CheckConstraint(_in("award_level", AWARD_LEVELS), name="award_level"),
         # Covering indexes for the statistics: per-event and per-person figures are read
         # from the index alone, in order, without touching or sorting the table.
         Index("ix_participations_event_figures", "event_id", "attended", "hours"),
@@ -470,6 +582,7 @@ class Participation(Base):
     role: Mapped[str] = mapped_column(String(20), default="participant")
     attended: Mapped[bool] = mapped_column(Boolean, default=True)
     hours: Mapped[Optional[Decimal]] = mapped_column(Numeric(7, 2))
+    award_level: Mapped[Optional[str]] = mapped_column(String(20))
     award: Mapped[Optional[str]] = mapped_column(String(100))
     rank: Mapped[Optional[int]] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -570,9 +683,10 @@ def recount_all_event_figures(connection) -> None:
         Participation.__table__,
         EventOrganization.__table__,
     )
-    attended = participations.c.attended.is_(True)
+    people = participations.c.person_id.is_not(None)
+    attended = people & participations.c.attended.is_(True)
     for column, source, value, where in (
-        ("participation_count", participations, func.count(), None),
+        ("participation_count", participations, func.count(), people),
         ("attended_count", participations, func.count(), attended),
         ("attended_hours", participations, func.sum(participations.c.hours), attended),
         ("organization_headcount", links, func.sum(links.c.headcount), None),
@@ -586,4 +700,46 @@ def recount_all_event_figures(connection) -> None:
             # SELECT would no longer correlate with the updated row and count every event's.
             counted = func.coalesce(counted, 0)
         connection.execute(events.update().values({column: counted}))
+    connection.execute(events.update().values(organization_count=organizations_taking_part_sql()))
     refresh_organization_involvements(connection)
+
+
+def organizations_taking_part_sql():
+    """`Event.organizations_taking_part` as an SQL expression over an events row."""
+    events = Event.__table__
+    total = literal(0)
+    for role, column in COUNTED_TOTAL_COLUMNS.items():
+        named = named_in_role_sql(role)
+        stated = func.coalesce(events.c[column], 0)
+        total = total + case((stated > named, stated), else_=named)
+    return total
+
+
+def named_in_role_sql(role: str):
+    """`Event.named_in_role(role)` as an SQL expression over an events row."""
+    events, participations, links = (
+        Event.__table__,
+        Participation.__table__,
+        EventOrganization.__table__,
+    )
+    named = (
+        select(func.count())
+        .where(links.c.event_id == events.c.id, links.c.role == role)
+        .scalar_subquery()
+    )
+    if role != "team":
+        return named
+    same_team_link = select(links.c.id).where(
+        links.c.event_id == participations.c.event_id,
+        links.c.organization_id == participations.c.organization_id,
+        links.c.role == "team",
+    )
+    return named + (
+        select(func.count())
+        .where(
+            participations.c.event_id == events.c.id,
+            participations.c.organization_id.is_not(None),
+            ~same_team_link.exists(),
+        )
+        .scalar_subquery()
+    )

@@ -33,7 +33,8 @@ class Bar:
     """One bar or point: its label, its value, the text shown for it and its colour."""
 
     label: str
-    value: float
+    # None: unknown (a line leaves a gap there, as the table shows "—").
+    value: Optional[float]
     text: Optional[str] = None
     color: Optional[str] = None
     tooltip: Optional[str] = None
@@ -223,7 +224,8 @@ def _line_series(
 ) -> list[str]:
     """A second series as a dashed line with dots, scaled on a right-hand axis."""
     color = "#b3261e"
-    axis_max, step = nice_ceiling(max((point.value for point in points), default=0))
+    known = [point.value for point in points if point.value is not None]
+    axis_max, step = nice_ceiling(max(known, default=0))
     right_x = left + plot_width
 
     def y_of(value: float) -> float:
@@ -237,15 +239,29 @@ def _line_series(
             f'fill="{color}" font-size="11">{_number(tick)}</text>'
         )
         tick += step
+    # Unknown values are gaps: the line is drawn in runs of known ones, never through zero.
     coordinates = [
-        (left + index * slot + slot / 2, y_of(point.value)) for index, point in enumerate(points)
+        None if point.value is None else (left + index * slot + slot / 2, y_of(point.value))
+        for index, point in enumerate(points)
     ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates)
-    parts.append(
-        f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2" '
-        f'stroke-dasharray="5 3"><title>{escape(line_title)}</title></polyline>'
-    )
-    for (x, y), point in zip(coordinates, points, strict=True):
+    runs: list[list[tuple[float, float]]] = [[]]
+    for coordinate in coordinates:
+        if coordinate is None:
+            runs.append([])
+        else:
+            runs[-1].append(coordinate)
+    for run in runs:
+        if len(run) < 2:
+            continue
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2" '
+            f'stroke-dasharray="5 3"><title>{escape(line_title)}</title></polyline>'
+        )
+    for coordinate, point in zip(coordinates, points, strict=True):
+        if coordinate is None:
+            continue
+        x, y = coordinate
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}">'
             f"<title>{escape(point.tooltip or point.label)} {escape(line_title)}："
@@ -290,7 +306,7 @@ def _headcount_point(row: GroupRow) -> Bar:
     count = row.figures.headcount
     return Bar(
         label=row.label,
-        value=count.value if count else 0,
-        text=str(count) if count else "0",
+        value=count.value if count else None,
+        text=str(count) if count else "—",
         tooltip=month_label(row.label),
     )

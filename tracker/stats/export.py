@@ -57,13 +57,20 @@ def statistics_tables(
     """Every table of the export, in order; `notes` are (label, value) lines for the top."""
     totals = statistics.totals
     headcount_headers = [_("人数"), _("人数为约数")]
-    figure_headers = [_("活动数"), _("参与人次"), *headcount_headers, _("服务时长（小时）")]
+    figure_headers = [
+        _("活动数"),
+        _("参与人次"),
+        *headcount_headers,
+        _("参与组织"),
+        _("服务时长（小时）"),
+    ]
 
     def figures(row) -> list[Any]:
         return [
             row.activities,
             row.participations,
             *_count(row.headcount),
+            row.organizations,
             row.hours,
         ]
 
@@ -77,6 +84,8 @@ def statistics_tables(
                 [_("参与人次"), totals.participations, ""],
                 [_("参与人数（去重）"), totals.people, ""],
                 [_("人数"), *_count(totals.headcount)],
+                [_("参与组织"), totals.organizations, ""],
+                *([str(count), count.shown_total, ""] for count in statistics.role_counts),
                 [_("服务时长（小时）"), totals.hours, ""],
                 [_("人数未知的活动"), totals.unknown_headcounts, ""],
                 [_("已取消的活动（未计入）"), totals.cancelled, ""],
@@ -128,7 +137,7 @@ def statistics_tables(
         ),
         Table(
             _("竞赛获奖"),
-            [_("组织"), _("奖项"), _("次数"), _("最好名次")],
+            [_("组织"), _("奖项等级"), _("次数"), _("最好名次")],
             [
                 [row.organization_name or _("未记录单位"), row.award, row.times, row.best_rank]
                 for row in statistics.awards

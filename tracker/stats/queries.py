@@ -11,9 +11,11 @@ Counting rules (stated on the page too):
   cancelled occurrences are not counted: a series whose occurrences in the period are all
   skipped, cancelled or moved away counts nowhere there (tracker.stats.occurrences).
 - Headcount follows DESIGN.md: the reported headcount, else the sum of organisation
-  headcounts, else the number of named participations (all of them, as the event page
-  shows). A sum that includes an approximate figure is approximate ("250+").
-- Participations, people and hours count attended participations only.
+  headcounts, else the number of named people (teams are organisations, not people). A sum
+  that includes an approximate figure is approximate ("250+").
+- Participations, people and hours count people's attended participations only.
+- Organisations taking part (参与组织) count the counted roles' organisations, named or not
+  (`Event.organization_count`); awards group by level.
 
 Figures come from three statements whatever the data size: the event-level breakdowns
 (one UNION ALL: totals, categories, campaigns and months grouped from a CTE of per-event
@@ -40,6 +42,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -49,6 +52,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import replacement_traverse
 from werkzeug.datastructures import MultiDict
 
+from tracker import labels
 from tracker.events.queries import (
     FILTER_ZONE,
     EventFilters,
@@ -58,17 +62,22 @@ from tracker.events.queries import (
 )
 from tracker.extensions import db
 from tracker.models import (
+    AWARD_LEVELS,
+    COUNTED_TOTAL_COLUMNS,
     Campaign,
     Category,
     Event,
+    EventOrganization,
     Headcount,
     Location,
     Organization,
     OrganizationInvolvement,
     Participation,
     Person,
+    RoleCount,
     Stop,
 )
+from tracker.models.events import named_in_role_sql
 from tracker.stats.occurrences import series_without_held_occurrences
 
 STATS_FILTER_NAMES = ("from", "to", "category", "organization", "campaign")
@@ -276,6 +285,7 @@ def event_figures_select(scope: StatsScope) -> Select:
         ).label("approximate"),
         Event.attended_count.label("participations"),
         Event.attended_hours.label("hours"),
+        Event.organization_count.label("organizations"),
     )
     return statement
 
@@ -297,6 +307,7 @@ SECTION_COLUMNS = (
     ("headcount", Integer()),
     ("approximate", Integer()),
     ("hours", Numeric(14, 2)),
+    ("organizations", Integer()),
     ("hosted", Integer()),
     ("co_organized", Integer()),
     ("took_part", Integer()),
@@ -322,6 +333,7 @@ def _measures(figures) -> dict:
         "headcount": func.sum(figures.c.headcount),
         "approximate": func.max(figures.c.approximate),
         "hours": func.sum(figures.c.hours),
+        "organizations": func.sum(figures.c.organizations),
     }
 
 
@@ -360,7 +372,15 @@ def _grouped_figures(scope: StatsScope, links, key, events_first: bool = False, 
 
 def _grouped_columns(grouped, *extra: str) -> dict:
     """The measure columns (and `extra` ones) of a `_grouped_figures` subquery, by name."""
-    names = ("activities", "participations", "headcount", "approximate", "hours", *extra)
+    names = (
+        "activities",
+        "participations",
+        "headcount",
+        "approximate",
+        "hours",
+        "organizations",
+        *extra,
+    )
     return {name: grouped.c[name] for name in names}
 
 
@@ -427,7 +447,11 @@ def breakdowns_statement(scope: StatsScope, row_limit: Optional[int] = None):
         extra=("hosted", "co_organized", "took_part"),
         name=Organization.name,
         detail=Organization.short_name,
-    ).order_by(organization_figures.c.activities.desc(), Organization.name)
+    ).order_by(
+        organization_figures.c.activities.desc(),
+        func.coalesce(organization_figures.c.headcount, -1).desc(),
+        Organization.name,
+    )
     location_events = select(Stop.event_id, Stop.location_id).distinct().subquery("location_events")
     location_figures = _grouped_figures(scope, location_events, location_events.c.location_id)
     locations = _named_section(
@@ -472,26 +496,45 @@ def by_month_statement(scope: StatsScope) -> Select:
     )
 
 
+def award_level_key():
+    """An award's level (an award text without one counts as 其他)."""
+    return func.coalesce(Participation.award_level, literal("other", String()))
+
+
+def _award_level_order(level):
+    """SQL ordering of levels: 特等奖 first, 其他 last."""
+    return case(
+        *((level == code, position) for position, code in enumerate(AWARD_LEVELS)),
+        else_=len(AWARD_LEVELS),
+    )
+
+
+def _awarded():
+    return Participation.award.is_not(None) | Participation.award_level.is_not(None)
+
+
 def awards_statement(
     scope: StatsScope, include_people: bool = False, limit: Optional[int] = None
 ) -> Select:
-    """Contest results: awards per organisation (a team's, or an awarded person's unit).
+    """Contest results: awards per organisation and level (a team's, or an awarded person's
+    unit), so 冠军 and 桂冠（一等奖） count as the same 一等奖/冠军.
 
-    Rows are (organisation, award) with how many times it was won and the best rank.
+    Rows are (organisation, level) with how many times it was won and the best rank.
     Individual awards count only with `include_people` (signed-in coordinators): an award
     text can name its winner, which anonymous readers must not see. `limit` keeps the best
-    rows (best rank first, then the most often won).
+    rows (best level first, then best rank, then the most often won).
     """
     organization_id = func.coalesce(Participation.organization_id, Person.organization_id)
     whose = true() if include_people else Participation.organization_id.is_not(None)
     best_rank = func.min(Participation.rank)
     times = func.count(Participation.id)
+    level = award_level_key()
     return (
         select(
             Organization.id,
             Organization.name,
             Organization.short_name,
-            Participation.award,
+            level.label("award_level"),
             times.label("times"),
             best_rank.label("best_rank"),
         )
@@ -499,14 +542,76 @@ def awards_statement(
         .outerjoin(Person, Person.id == Participation.person_id)
         .outerjoin(Organization, Organization.id == organization_id)
         .where(
-            Participation.award.is_not(None),
+            _awarded(),
             whose,
             _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
         )
-        .group_by(Organization.id, Organization.name, Organization.short_name, Participation.award)
-        .order_by(best_rank.is_(None), best_rank, times.desc(), Organization.name)
+        .group_by(Organization.id, Organization.name, Organization.short_name, level)
+        .order_by(
+            _award_level_order(level),
+            best_rank.is_(None),
+            best_rank,
+            times.desc(),
+            Organization.name,
+        )
         .limit(limit)
     )
+
+
+def award_levels_statement(scope: StatsScope, include_people: bool = False) -> Select:
+    """How many awards of each level the selected activities gave, best level first."""
+    whose = true() if include_people else Participation.organization_id.is_not(None)
+    level = award_level_key()
+    return (
+        select(level.label("award_level"), func.count(Participation.id).label("times"))
+        .where(
+            _awarded(),
+            whose,
+            _not_indexed(Participation.event_id).in_(_selected_ids(scope)),
+        )
+        .group_by(level)
+        .order_by(_award_level_order(level))
+    )
+
+
+def counted_roles_statement(scope: StatsScope):
+    """Per counted role over the selected activities: ("named", role, count) rows, the
+    organisations the rows name, grouped from the links (and the team participations no
+    team link names); `stated_totals_statement` adds the unnamed ones."""
+    links, participations = EventOrganization.__table__, Participation.__table__
+    selected = _selected_ids(scope)
+    named = (
+        select(literal("named", String()), links.c.role, func.count())
+        .where(
+            links.c.role.in_(list(COUNTED_TOTAL_COLUMNS)),
+            _not_indexed(links.c.event_id).in_(selected),
+        )
+        .group_by(links.c.role)
+    )
+    same_team_link = select(links.c.id).where(
+        links.c.event_id == participations.c.event_id,
+        links.c.organization_id == participations.c.organization_id,
+        links.c.role == "team",
+    )
+    teams = select(literal("named", String()), literal("team", String()), func.count()).where(
+        participations.c.organization_id.is_not(None),
+        _not_indexed(participations.c.event_id).in_(selected),
+        ~same_team_link.exists(),
+    )
+    return union_all(named, teams)
+
+
+def stated_totals_statement(scope: StatsScope) -> Select:
+    """One row: per counted role, what the stated totals add beyond the named organisations
+    (`<role>_beyond`), over the selected activities that state a total at all (a few)."""
+    events = Event.__table__
+    stated_any = or_(*(events.c[column].is_not(None) for column in COUNTED_TOTAL_COLUMNS.values()))
+    columns = []
+    for role, column in COUNTED_TOTAL_COLUMNS.items():
+        stated, named_here = events.c[column], named_in_role_sql(role)
+        beyond = case((stated > named_here, stated - named_here), else_=0)
+        columns.append(func.coalesce(func.sum(beyond), 0).label(f"{role}_beyond"))
+    return select(*columns).where(stated_any, Event.id.in_(_selected_ids(scope)))
 
 
 def people_statement(scope: StatsScope, with_names: bool, limit: int = TOP_ROWS):
@@ -643,6 +748,8 @@ class Figures:
     participations: int = 0
     headcount: Optional[Headcount] = None
     hours: Decimal = Decimal("0.00")
+    # Organisations taking part (参与组织), the counted unnamed ones included.
+    organizations: int = 0
 
     @classmethod
     def from_row(cls, row) -> Figures:
@@ -651,6 +758,7 @@ class Figures:
             participations=int(row.participations or 0),
             headcount=_headcount(row.headcount, row.approximate),
             hours=as_hours(row.hours),
+            organizations=int(row.organizations or 0),
         )
 
 
@@ -708,9 +816,14 @@ class LocationRow:
 class AwardRow:
     organization_id: Optional[int]
     organization_name: Optional[str]
-    award: str
+    level: str
     times: int
     best_rank: Optional[int]
+
+    @property
+    def award(self) -> str:
+        """The level as shown (一等奖/冠军…), in the reader's language."""
+        return str(labels.AWARD_LEVEL_LABELS[self.level])
 
 
 @dataclass
@@ -733,6 +846,8 @@ class Statistics:
     by_organization: list[OrganizationRow]
     by_location: list[LocationRow]
     awards: list[AwardRow]
+    award_levels: list[tuple[str, int]] = field(default_factory=list)
+    role_counts: list[RoleCount] = field(default_factory=list)
     top_by_activities: list[ParticipantRow] = field(default_factory=list)
     top_by_hours: list[ParticipantRow] = field(default_factory=list)
     includes_people: bool = False
@@ -766,6 +881,11 @@ def gather_statistics(
     def by_activities(row) -> tuple:
         return (-int(row.activities), row.key is None, row.name or "")
 
+    def by_activities_then_headcount(row) -> tuple:
+        """The order the top rows were cut in: activities, then headcount, then name."""
+        headcount = -1 if row.headcount is None else int(row.headcount)
+        return (-int(row.activities), -headcount, row.name or "")
+
     by_category = [
         GroupRow(
             row.key,
@@ -796,7 +916,7 @@ def gather_statistics(
             int(row.activities),
             _headcount(row.headcount, row.approximate),
         )
-        for row in sorted(sections["organization"], key=by_activities)
+        for row in sorted(sections["organization"], key=by_activities_then_headcount)
     ]
     by_location = [
         LocationRow(
@@ -809,12 +929,29 @@ def gather_statistics(
         for row in sorted(sections["location"], key=by_activities)
     ]
     awards = [
-        AwardRow(row.id, row.short_name or row.name, row.award, int(row.times), row.best_rank)
+        AwardRow(row.id, row.short_name or row.name, row.award_level, int(row.times), row.best_rank)
         for row in db.session.execute(awards_statement(scope, include_people, row_limit))
     ]
     statistics = Statistics(
         totals, by_category, by_campaign, by_month, by_organization, by_location, awards
     )
+    statistics.award_levels = [
+        (row.award_level, int(row.times))
+        for row in db.session.execute(award_levels_statement(scope, include_people))
+    ]
+    figures = {(kind, role): 0 for kind in ("named", "beyond") for role in COUNTED_TOTAL_COLUMNS}
+    for kind, role, figure in db.session.execute(counted_roles_statement(scope)):
+        figures[(kind, role)] += int(figure or 0)
+    beyond = db.session.execute(stated_totals_statement(scope)).one()
+    for role in COUNTED_TOTAL_COLUMNS:
+        figures[("beyond", role)] = int(getattr(beyond, f"{role}_beyond") or 0)
+    statistics.role_counts = [
+        RoleCount(
+            role, figures[("named", role)] + figures[("beyond", role)], figures[("named", role)]
+        )
+        for role in COUNTED_TOTAL_COLUMNS
+        if figures[("named", role)] + figures[("beyond", role)]
+    ]
     if include_people:
         statistics.includes_people = True
         statistics.top_by_activities = _participants(people_rows["activities"])

@@ -8,6 +8,7 @@ from flask import Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker import labels
 from tracker.auth.permissions import can_see_internal
 from tracker.cache import app_cache, data_version
 from tracker.directory.lookup import filter_pickers
@@ -169,10 +170,10 @@ def counting_rules() -> list[str]:
         _(
             "重复活动中跳过或取消的那几次不计：统计期间内各次都被跳过、取消或改到期间之外的，该期间不计入这项活动。"
         ),
-        _(
-            "人数：有上报人数的按上报人数，否则按各组织人数之和，否则按登记的参与者数；含约数的合计标“+”。"
-        ),
-        _("参与人次、参与人数和服务时长只计已出席的参与记录。"),
+        str(labels.HEADCOUNT_RULE),
+        str(labels.ORGANIZATIONS_RULE),
+        _("参与人次、参与人数和服务时长只计已出席的人员参与记录（参赛队不计）。"),
+        str(labels.AWARDS_RULE),
         _("一项活动涉及多个组织或地点时，在每个组织、地点下各计一次。"),
         _("日期按北京时间（Asia/Shanghai）计。"),
         _("已登录的协调员看到的统计包括内部活动；未登录时只统计公开活动。"),
