@@ -54,5 +54,5 @@ def downgrade():
     if sqlite:
         op.execute("ALTER TABLE events DROP COLUMN transparency")
     else:
-        op.drop_constraint(CHECK_NAME, "events", type_="check")
+        op.drop_constraint(op.f(CHECK_NAME), "events", type_="check")  # op.f: already full
         op.drop_column("events", "transparency")
