@@ -109,6 +109,10 @@ MATRIX = {
     "jobs.show_job": {"GET": answers(LOGIN, 200, 404, 404, 200)},
     "jobs.job_status": {"GET": answers(LOGIN, 200, 404, 404, 200)},
     "jobs.job_result": {"GET": answers(LOGIN, 200, 404, 404, 200)},
+    # Health for load balancers; metrics to loopback (the test client's address) or a token.
+    "health.healthz": {"GET": EVERYONE},
+    "health.readyz": {"GET": EVERYONE},
+    "health.metrics": {"GET": EVERYONE},
 }
 # Requests that end what the following ones need go last, in this order.
 LAST = ("feeds.revoke_token", "auth.logout")

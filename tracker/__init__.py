@@ -16,6 +16,8 @@ from tracker.directory import blueprint as directory_blueprint
 from tracker.events import blueprint as events_blueprint
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.feeds import blueprint as feeds_blueprint
+from tracker.health import blueprint as health_blueprint
+from tracker.health import init_app as init_metrics
 from tracker.jobs import blueprint as jobs_blueprint
 from tracker.stats import blueprint as stats_blueprint
 
@@ -41,6 +43,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     i18n.init_app(app)
     web.init_app(app)
+    init_metrics(app)
     cli.init_app(app)
     return app
 
@@ -92,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         stats_blueprint,
         auth_blueprint,
         jobs_blueprint,
+        health_blueprint,
     ):
         app.register_blueprint(blueprint)
 

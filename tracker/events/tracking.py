@@ -16,6 +16,7 @@ from tracker.db import now_utc
 from tracker.events.fields import ROW_FIELDS, SUBSCRIBER_VISIBLE_COLUMNS
 from tracker.models import Event, EventOrganization, Participation, Stop
 from tracker.models.events import refresh_organization_involvements
+from tracker.models.versions import UNSEEN_TABLES, bump_data_version
 from tracker.recurrence import stored_rule
 
 # Relationships count too: assigning `event.category` sets category_id only during the flush.
@@ -92,3 +93,26 @@ def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
     event_ids = {counted.id for counted in events if counted.id is not None}
     if event_ids:
         refresh_organization_involvements(session.connection(), event_ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _raise_data_version(session: Session, flush_context) -> None:
+    """Raise the data version in the flush's transaction when it wrote anything a page or feed
+    may show: a row of any table but the few in UNSEEN_TABLES, so tables added later count
+    without their code knowing. (The session still lists what this flush wrote.)"""
+    for obj in (*session.new, *session.deleted, *session.dirty):
+        if inspect(obj).mapper.local_table.name not in UNSEEN_TABLES:
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            bump_data_version(session.connection())
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _raise_data_version_on_statement(execute_state) -> None:
+    """The same for UPDATE, DELETE and INSERT statements run through the session."""
+    if not (execute_state.is_update or execute_state.is_delete or execute_state.is_insert):
+        return
+    table = getattr(execute_state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) not in UNSEEN_TABLES:
+        bump_data_version(execute_state.session.connection())

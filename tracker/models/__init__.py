@@ -24,11 +24,13 @@ from tracker.models.events import (
     headcount_by_rule,
     new_uid,
 )
+from tracker.models.versions import DataVersionCounter
 
 __all__ = [
     "AuditEntry",
     "Campaign",
     "Category",
+    "DataVersionCounter",
     "DEFAULT_TIMEZONE",
     "EVENT_STATUSES",
     "EVENT_VISIBILITIES",

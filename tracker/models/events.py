@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
+from tracker.models.versions import bump_data_version
 from tracker.recurrence import (
     MAX_EXPANSION_STEPS,
     add_years,
@@ -516,3 +517,5 @@ def recount_all_event_figures(connection) -> None:
             figure = select(func.coalesce(figure.scalar_subquery(), 0))
         connection.execute(events.update().values({column: figure.scalar_subquery()}))
     refresh_organization_involvements(connection)
+    # Rows written through Core never reach the flush listener that raises the data version.
+    bump_data_version(connection)
