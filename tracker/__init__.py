@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event as sqlalchemy_event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import cli, i18n, web
+from tracker import cli, i18n, page_cache, redaction, web
 from tracker.auth import blueprint as auth_blueprint
 from tracker.config import DefaultConfig, instance_database_url
 from tracker.directory import blueprint as directory_blueprint
@@ -44,6 +44,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     i18n.init_app(app)
     web.init_app(app)
     init_metrics(app)
+    redaction.init_app(app)
+    page_cache.init_app(app)
     cli.init_app(app)
     return app
 

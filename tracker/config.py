@@ -92,6 +92,9 @@ class DefaultConfig:
     REDIS_TIMEOUT_SECONDS = 2.0
     # Lifetime of a cached result in Redis; results of older data versions expire after it.
     CACHE_REDIS_SECONDS = 24 * 3600
+    # Pages for anonymous readers (home, lists, event pages, statistics, directories) are kept
+    # per data version, and for at most this many seconds ("upcoming" moves with time); 0: off.
+    PAGE_CACHE_SECONDS = 60
     # Bearer token that opens /metrics to other machines (a Prometheus server); None: loopback
     # addresses only.
     METRICS_TOKEN = None

@@ -15,6 +15,9 @@ from tracker.models import DEFAULT_TIMEZONE, Event
 from tracker.models.events import last_local_day
 
 DISPLAY_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+# Occurrences a day of the month grid shows; the rest are a link to that day's list, so a
+# busy month (hundreds of weekly series) keeps the page small.
+SHOWN_PER_DAY = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class CalendarDay:
     in_month: bool
     is_today: bool
     occurrences: list[Occurrence] = field(default_factory=list)
+    # Occurrences on this day beyond SHOWN_PER_DAY, not in `occurrences`.
+    more: int = 0
 
 
 @dataclass
@@ -97,7 +102,10 @@ def month_grid(
     for occurrence in occurrences_between(*window, include_internal=include_internal):
         for day in occurrence.local_days:
             if day in days:
-                days[day].occurrences.append(occurrence)
+                if len(days[day].occurrences) < SHOWN_PER_DAY:
+                    days[day].occurrences.append(occurrence)
+                else:
+                    days[day].more += 1
     return MonthGrid(year, month, [[days[day] for day in week] for week in weeks_of_dates])
 
 

@@ -40,6 +40,7 @@ from tracker.recurrence import (
     has_end,
     is_expandable,
     parse_rule,
+    search_start,
     until_day,
 )
 
@@ -264,7 +265,9 @@ class Event(Base):
         zone = self.zone
         local_from = (window_start - duration).astimezone(zone).replace(tzinfo=None)
         local_to = window_end.astimezone(zone).replace(tzinfo=None)
-        local_start = self.local_starts_at.replace(tzinfo=None)
+        local_start = search_start(
+            self.recurrence_rule, self.local_starts_at.replace(tzinfo=None), local_from
+        )
         found = []
         for moment in bounded_expansion(self.recurrence_rule, local_start, zone, local_to):
             if limit is not None and len(found) >= limit:
