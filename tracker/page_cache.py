@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, current_app, g, request, session
-from flask_babel import get_locale
+from flask import Flask, Response, current_app, request, session
 
 from tracker.cache import app_cache, data_version
+from tracker.i18n import select_locale
 
 CACHED_ENDPOINTS = frozenset(
     {
@@ -34,6 +34,8 @@ CACHED_ENDPOINTS = frozenset(
         "directory.show_campaign",
     }
 )
+# Where a request that may be cached keeps its key and version until its answer is made.
+ENVIRON_KEY = "tracker.page_cache_entry"
 # Pages kept in each process when there is no Redis: by number and by total bytes.
 ENTRIES_IN_PROCESS = 512
 BYTES_IN_PROCESS = 64 * 1024 * 1024
@@ -59,7 +61,7 @@ def _page_key():
     if "_user_id" in session or "_flashes" in session:
         return None
     period = int(time.time() // seconds)
-    return (request.endpoint, str(get_locale()), request.host, request.full_path, period)
+    return (request.endpoint, select_locale(), request.host, request.full_path, period)
 
 
 def _serve_cached_page():
@@ -67,16 +69,16 @@ def _serve_cached_page():
     if key is None:
         return None
     version = data_version().key
-    g.page_cache_entry = (key, version)
+    request.environ[ENVIRON_KEY] = (key, version)
     body = page_cache().get(key, version)
     if body is None:
         return None
-    g.page_cache_entry = None
+    request.environ[ENVIRON_KEY] = None
     return Response(body, mimetype="text/html")
 
 
 def _keep_rendered_page(response: Response) -> Response:
-    entry = g.pop("page_cache_entry", None)
+    entry = request.environ.pop(ENVIRON_KEY, None)
     if (
         entry is not None
         and response.status_code == 200

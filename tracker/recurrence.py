@@ -275,19 +275,32 @@ def bounded_expansion(text: str, local_start: datetime, zone: tzinfo, local_unti
     shift *= _CALENDAR_CYCLE_YEARS
     if local_start.year + shift < 1:
         shift = 0
-    local_rule = parse_rule(until_in_zone(text, zone))
-    until = first(local_rule, "UNTIL")  # naive local wall time, or a day
-    local_rule.pop("UNTIL", None)
-    if until is not None and not isinstance(until, datetime):
-        until = datetime.combine(until, time.min)  # as dateutil reads a DATE UNTIL
+    local_rule, until, text_without_until = _local_rule(text, zone)
     if until is not None and until < local_until:
-        local_rule["UNTIL"] = [add_years(until, shift)]
-    rule = rrulestr(rule_text(local_rule), dtstart=add_years(local_start, shift))
+        bounded_rule = vRecur(local_rule)
+        bounded_rule["UNTIL"] = [add_years(until, shift)]
+        expanded_text = rule_text(bounded_rule)
+    else:
+        expanded_text = text_without_until
+    rule = rrulestr(expanded_text, dtstart=add_years(local_start, shift))
     shifted_until = add_years(local_until, shift)
     for steps, moment in enumerate(rule):
         if moment > shifted_until or steps >= MAX_EXPANSION_STEPS:
             return
         yield add_years(moment, -shift)
+
+
+@lru_cache(maxsize=4096)
+def _local_rule(text: str, zone: tzinfo) -> tuple[vRecur, Optional[datetime], str]:
+    """The rule in local wall time without its UNTIL, that UNTIL (naive local), and the rule's
+    text without it. Parsed once per rule and zone: a month grid asks for hundreds. The rule
+    returned is shared: copy it before changing it."""
+    local_rule = parse_rule(until_in_zone(text, zone))
+    until = first(local_rule, "UNTIL")  # naive local wall time, or a day
+    local_rule.pop("UNTIL", None)
+    if until is not None and not isinstance(until, datetime):
+        until = datetime.combine(until, time.min)  # as dateutil reads a DATE UNTIL
+    return local_rule, until, rule_text(local_rule)
 
 
 def add_years(moment: datetime, years: int) -> datetime:

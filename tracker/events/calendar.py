@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
@@ -67,12 +70,21 @@ class MonthGrid:
         return (self.first_day + timedelta(days=32)).strftime("%Y-%m")
 
 
+def with_grid_details(statement: Select) -> Select:
+    """What a day of the month grid shows of an event (its category's colour), joined into
+    the one query however many events the month holds."""
+    return statement.options(joinedload(Event.category))
+
+
 def occurrences_between(
-    window_start: datetime, window_end: datetime, include_internal: bool = False
+    window_start: datetime,
+    window_end: datetime,
+    include_internal: bool = False,
+    details: Callable[[Select], Select] = with_list_details,
 ) -> list[Occurrence]:
     """All occurrences overlapping the window, recurring events expanded, in start order; at
     most RECURRENCE_MAX_OCCURRENCES of them, so no rule can make a page slow."""
-    statement = with_list_details(
+    statement = details(
         visible_events(include_internal).where(overlapping(window_start, window_end))
     )
     found = []
@@ -99,7 +111,9 @@ def month_grid(
         for day in week
     }
     window = (local_day_start(first), local_day_start(last + timedelta(days=1)))
-    for occurrence in occurrences_between(*window, include_internal=include_internal):
+    for occurrence in occurrences_between(
+        *window, include_internal=include_internal, details=with_grid_details
+    ):
         for day in occurrence.local_days:
             if day in days:
                 if len(days[day].occurrences) < SHOWN_PER_DAY:
@@ -114,13 +128,15 @@ def upcoming_occurrences(
 ):
     """The next occurrences from now on, cancelled ones included (marked on the page)."""
     now = now or datetime.now(UTC)
-    single = with_list_details(
+    # Chosen from what ordering needs; the chosen few get their list details at the end, in
+    # the same statements whichever mix of single events and series they are.
+    single = with_grid_details(
         visible_events(include_internal)
         .where(Event.recurrence_rule.is_(None), Event.starts_at >= now)
         .order_by(Event.starts_at)
         .limit(limit)
     )
-    recurring = with_list_details(
+    recurring = with_grid_details(
         visible_events(include_internal).where(
             Event.recurrence_rule.is_not(None),
             Event.series_ends_at.is_(None) | (Event.series_ends_at >= now),
@@ -140,7 +156,15 @@ def upcoming_occurrences(
         if room <= 0:
             break
     found.sort(key=lambda occurrence: occurrence.starts_at)
-    return found[:limit]
+    chosen = found[:limit]
+    if chosen:
+        chosen_ids = {occurrence.event.id for occurrence in chosen}
+        db.session.scalars(
+            with_list_details(select(Event).where(Event.id.in_(chosen_ids))).execution_options(
+                populate_existing=True
+            )
+        ).all()
+    return chosen
 
 
 def recent_events(limit: int = 6, include_internal: bool = False) -> list[Event]:

@@ -226,15 +226,20 @@ def visible_events(include_internal: bool = False) -> Select:
 
 
 def takes_part(organization_ids: list[int]):
-    """Condition on Event: one of the organisations has a role in it or is listed as a team."""
+    """Condition on Event: one of the organisations has a role in it or is listed as a team.
+
+    Uncorrelated subqueries, each answered once from its organisation index, rather than a
+    correlated EXISTS probed for every event of the table."""
     return or_(
-        exists().where(
-            (EventOrganization.event_id == Event.id)
-            & EventOrganization.organization_id.in_(organization_ids)
+        Event.id.in_(
+            select(EventOrganization.event_id).where(
+                EventOrganization.organization_id.in_(organization_ids)
+            )
         ),
-        exists().where(
-            (Participation.event_id == Event.id)
-            & Participation.organization_id.in_(organization_ids)
+        Event.id.in_(
+            select(Participation.event_id).where(
+                Participation.organization_id.in_(organization_ids)
+            )
         ),
     )
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Flask, g, request
+from flask import Flask, request
 from prometheus_client import Counter, Histogram
 
+ENVIRON_KEY = "tracker.metrics_started_at"
 REQUESTS = Counter(
     "tracker_requests",
     "Requests answered, by endpoint, method and status",
@@ -32,11 +33,11 @@ def init_app(app: Flask) -> None:
 
 
 def _start_clock() -> None:
-    g.metrics_started_at = time.perf_counter()
+    request.environ[ENVIRON_KEY] = time.perf_counter()
 
 
 def _record(response):
-    started = g.pop("metrics_started_at", None)
+    started = request.environ.pop(ENVIRON_KEY, None)
     # Endpoints, not paths: a path may carry a private feed token; a 404's endpoint is None.
     endpoint = request.endpoint or "none"
     REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
