@@ -95,11 +95,14 @@ def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
         refresh_organization_involvements(session.connection(), event_ids)
 
 
-@event.listens_for(Session, "after_flush")
-def _raise_data_version(session: Session, flush_context) -> None:
-    """Raise the data version in the flush's transaction when it wrote anything a page or feed
-    may show: a row of any table but the few in UNSEEN_TABLES, so tables added later count
-    without their code knowing. (The session still lists what this flush wrote.)"""
+@event.listens_for(Session, "before_flush")
+def _raise_data_version(session: Session, flush_context, instances) -> None:
+    """Raise the data version in the flush's transaction when it writes anything a page or
+    feed may show: a row of any table but the few in UNSEEN_TABLES, so tables added later
+    count without their code knowing.
+
+    Before the flush's own writes, so that on PostgreSQL concurrent writers queue on the
+    version row before either holds a row the other needs (no deadlock between them)."""
     for obj in (*session.new, *session.deleted, *session.dirty):
         if inspect(obj).mapper.local_table.name not in UNSEEN_TABLES:
             if obj in session.dirty and not session.is_modified(obj):
