@@ -164,3 +164,16 @@ def test_signed_in_readers_get_fresh_pages(app, db, client, sign_in, make_user, 
     sign_in(make_user(role="admin"))
     signed_in = client.get(f"/events/{first.id}")
     assert signed_in.text != anonymous.text
+
+
+def test_signed_in_home_reuses_its_calendar_until_the_data_changes(
+    app, db, client, statements, sign_in, make_user, make_event, add_activities
+):
+    add_activities(2)
+    sign_in(make_user())
+    rendered = statements.during(lambda: client.get("/"))
+    reused = statements.during(lambda: client.get("/"))
+    assert len(reused) < len(rendered) - 3  # no expansion, no event loading
+    soon = datetime.now(UTC) + timedelta(hours=2)
+    make_event(title="刚刚登记的内部活动", starts_at=soon, visibility="internal")
+    assert "刚刚登记的内部活动" in client.get("/").text

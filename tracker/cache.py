@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -63,6 +63,17 @@ def data_version() -> DataVersion:
     with db.engine.connect() as connection:
         row = connection.execute(_DATA_VERSION_QUERY).first()
     return DataVersion(*row) if row else DataVersion("", 0, None)
+
+
+def request_data_version() -> str:
+    """The data version's key, read once per request however many caches ask for it."""
+    environ = request.environ
+    if _REQUEST_VERSION not in environ:
+        environ[_REQUEST_VERSION] = data_version().key
+    return environ[_REQUEST_VERSION]
+
+
+_REQUEST_VERSION = "tracker.data_version"
 
 
 class BoundedCache:

@@ -15,7 +15,7 @@ import time
 
 from flask import Flask, Response, current_app, request, session
 
-from tracker.cache import app_cache, data_version
+from tracker.cache import app_cache, request_data_version
 from tracker.i18n import select_locale
 
 CACHED_ENDPOINTS = frozenset(
@@ -68,7 +68,7 @@ def _serve_cached_page():
     key = _page_key()
     if key is None:
         return None
-    version = data_version().key
+    version = request_data_version()
     request.environ[ENVIRON_KEY] = (key, version)
     body = page_cache().get(key, version)
     if body is None:

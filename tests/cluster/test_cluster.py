@@ -115,16 +115,18 @@ def cluster():
         "TRACKER_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
     try:
-        flask = [str(BIN / "flask"), "--app", "wsgi"]
+        # Migrations and the two accounts in one process (each `flask` command starts anew).
+        setup = (
+            "from flask_migrate import upgrade\n"
+            "from tracker import create_app\n"
+            "from tracker.auth.services import create_user\n"
+            "with create_app().app_context():\n"
+            "    upgrade()\n"
+            f"    create_user('admin', {PASSWORD!r}, role='admin')\n"
+            f"    create_user('victim', {PASSWORD!r})\n"
+        )
         setup_env = {**env, "TRACKER_INSTANCE_PATH": str(folder / "setup")}
-        subprocess.run([*flask, "db", "upgrade"], env=setup_env, cwd=ROOT, check=True)
-        for username, role in (("admin", "admin"), ("victim", "coordinator")):
-            subprocess.run(
-                [*flask, "user", "create", username, "--role", role, "--password", PASSWORD],
-                env=setup_env,
-                cwd=ROOT,
-                check=True,
-            )
+        subprocess.run([sys.executable, "-c", setup], env=setup_env, cwd=ROOT, check=True)
         nodes = {}
         for node in ("a", "b"):
             port = free_port()

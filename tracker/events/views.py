@@ -25,6 +25,7 @@ from tracker.events.queries import (
     with_page_details,
 )
 from tracker.extensions import db
+from tracker.fragments import cached_fragment
 from tracker.models import Event
 
 # Row lists of the event form: the button names use the singular ("add_stop", "remove_stop-2").
@@ -46,14 +47,19 @@ def home():
         )
         year, month = parse_month(None)
     include_internal = can_see_internal()
-    upcoming = upcoming_occurrences(include_internal=include_internal)
-    return render_template(
-        "events/home.html",
-        grid=month_grid(year, month, include_internal=include_internal),
-        upcoming=upcoming,
-        recent=[] if upcoming else recent_events(include_internal=include_internal),
-        message=message,
-    )
+
+    def render_sections() -> str:
+        upcoming = upcoming_occurrences(include_internal=include_internal)
+        return render_template(
+            "events/_home_sections.html",
+            grid=month_grid(year, month, include_internal=include_internal),
+            upcoming=upcoming,
+            recent=[] if upcoming else recent_events(include_internal=include_internal),
+        )
+
+    # The same for every reader who sees the same events: expanded and rendered once.
+    sections = cached_fragment("home", (year, month, include_internal), render_sections)
+    return render_template("events/home.html", sections=sections, message=message)
 
 
 @blueprint.route("/events/")
