@@ -76,6 +76,18 @@ def request_data_version() -> str:
 _REQUEST_VERSION = "tracker.data_version"
 
 
+def cached_result(name: str, key, compute: Callable[[], Any]):
+    """`compute()`'s value for `key`, computed once per data version (in Redis or this
+    process); for results that depend on the data alone, not on the reader or the time."""
+    cache = app_cache(name, max_entries=256)
+    version = request_data_version()
+    value = cache.get(key, version)
+    if value is None:
+        value = compute()
+        cache.put(key, version, value)
+    return value
+
+
 class BoundedCache:
     """Least-recently-used mapping of keys to (version, value, size), safe across threads."""
 

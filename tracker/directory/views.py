@@ -19,6 +19,7 @@ from tracker.auth.permissions import (
     can_see_personal_data,
     require,
 )
+from tracker.cache import cached_result
 from tracker.directory import blueprint
 from tracker.directory.forms import (
     CampaignForm,
@@ -71,7 +72,13 @@ def _event_counts(column, *joins) -> dict[int, int]:
     )
     for target, condition in joins:
         statement = statement.join(target, condition)
-    return dict(db.session.execute(statement.group_by(column)).all())
+    statement = statement.group_by(column)
+    # Counted once per data version: the grouping reads every event's links.
+    return cached_result(
+        "directory_event_counts",
+        (str(statement), can_see_internal()),
+        lambda: dict(db.session.execute(statement).all()),
+    )
 
 
 @blueprint.route("/organizations/")
