@@ -320,11 +320,17 @@ def test_killing_a_during_writes_loses_no_accepted_write_and_reads_move_to_b(clu
     accepted = {name for name, status in answers.items() if status == 302}
     assert len(answers) == writers * per_writer
     assert accepted, answers
-    # Every write answered 302 is in the database, and nothing else was saved: rows = 302s.
-    assert saved == accepted, (len(saved), len(accepted), sorted(answers.values()))
+    # No accepted write is lost: every write answered 302 is in the database.
+    assert accepted <= saved, (len(saved), len(accepted), sorted(answers.values()))
+    # And rows = 302 answers, but for a write A had committed when it was killed and could no
+    # longer answer (nginx answered 502 for it): saved, never confirmed, so never retried.
+    unconfirmed = saved - accepted
+    assert all(answers[name] in (0, 502, 504) for name in unconfirmed), unconfirmed
+    assert len(unconfirmed) <= writers  # at most the one request in flight per writer
     assert reads == [200] * 10, reads
     assert moved_after < 1.0, moved_after
     print(
-        f"\nwrites: {len(answers)}, 302: {len(accepted)}, rows: {len(saved)}, "
+        f"\nwrites: {len(answers)}, 302: {len(accepted)}, rows: {len(saved)} "
+        f"({len(unconfirmed)} committed by A as it was killed, answered 502), "
         f"first read answered by B {moved_after * 1000:.0f} ms after the kill"
     )
