@@ -83,8 +83,9 @@ def _env(folder: str, url: str, page_cache_seconds: int) -> dict:
         TRACKER_DATABASE_URL=url,
         TRACKER_SECRET_KEY="bench-secret-key-not-for-production",
         TRACKER_PAGE_CACHE_SECONDS=str(page_cache_seconds),
-        PROMETHEUS_MULTIPROC_DIR="",
     )
+    # Set, even empty, it makes prometheus_client write its files into the working folder.
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.pop("TRACKER_REDIS_URL", None)
     return env
 
