@@ -118,6 +118,7 @@ class BoundedCache:
             return entry[1]
 
     def put(self, key, version: str, value) -> None:
+        """Store the value, evicting the least recently used entries beyond the bounds."""
         size = self.size_of(value)
         if size > self.max_size:
             return
@@ -157,6 +158,7 @@ class RedisCache:
         return f"tracker:cache:{self.name}:{version}:{digest}"
 
     def get(self, key, version: str):
+        """The value stored for `key` and this `version`, else None (also when Redis fails)."""
         try:
             data = self.client.get(self._redis_key(key, version))
         except RedisError as error:
@@ -170,6 +172,7 @@ class RedisCache:
         return value if stored_key == repr(key) else None
 
     def put(self, key, version: str, value) -> None:
+        """Store the value for `key` and `version`; values over max_size are not kept."""
         data = pickle.dumps((repr(key), value), protocol=pickle.HIGHEST_PROTOCOL)
         if len(data) > self.max_size:
             return

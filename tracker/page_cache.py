@@ -42,11 +42,13 @@ BYTES_IN_PROCESS = 64 * 1024 * 1024
 
 
 def init_app(app: Flask) -> None:
+    """Serve cached pages before the view runs, keep rendered ones after."""
     app.before_request(_serve_cached_page)
     app.after_request(_keep_rendered_page)
 
 
 def page_cache():
+    """The cache of anonymous readers' pages (Redis, or this process)."""
     return app_cache(
         "pages", max_entries=ENTRIES_IN_PROCESS, max_size=BYTES_IN_PROCESS, size_of=len
     )

@@ -28,6 +28,7 @@ REQUEST_SECONDS = Histogram(
 
 
 def init_app(app: Flask) -> None:
+    """Time and count every request."""
     app.before_request(_start_clock)
     app.after_request(_record)
 
@@ -47,4 +48,5 @@ def _record(response):
 
 
 def multiprocess_folder() -> str | None:
+    """Where gunicorn's worker processes write their figures, when they do."""
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -39,6 +39,7 @@ class DataVersionCounter(Base):
 
 
 def new_epoch() -> str:
+    """A fresh random epoch for a data version row made anew."""
     return secrets.token_hex(8)
 
 
