@@ -7,9 +7,10 @@ size under the same gunicorn settings, loaded with wrk in one run (loopback only
 
 For each scale it builds a SQLite file in a temporary folder (the demo data; for "10k" also
 10,000 events with 200,000 participations, written with bulk inserts as bench/stats.py does),
-starts three gunicorn servers (2 workers x 4 threads each, one at a time): the tracker as
-deployed, the tracker with its page cache off (what a signed-in reader costs), and a bare
-Flask app that renders a page of N bytes. For `/`, `/events/`, an event page, `/stats/` and a
+starts two gunicorn servers (2 workers x 4 threads each, one at a time): the tracker as
+deployed, loaded by anonymous readers (whose pages are cached per data version) and by a
+signed-in coordinator (pages rendered for them, shared fragments cached), and a bare Flask
+app that renders a page of N bytes. For `/`, `/events/`, an event page, `/stats/` and a
 directory page it prints requests/s, p50 and p99 latency and the share of the bare page's
 requests/s. `/stats/ cold` is the first request after a change of the data (the data version
 is raised before each of them), timed one at a time.
@@ -38,6 +39,7 @@ GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 GUNICORN_SETTINGS = ["--workers", "2", "--threads", "4", "--worker-class", "gthread"]
 STATS = "/stats/?from=2019-01-01&to=2019-12-31"
 COLD_SAMPLES = 15
+PASSWORD = "bench password 123"
 
 BARE_APP = """
 from flask import Flask, render_template_string
@@ -71,6 +73,8 @@ with app.app_context():
         import stats
         stats.build(10_000, 200_000)
     load_demo_data()
+    from tracker.auth.services import create_user
+    create_user("bench", {PASSWORD!r}, role="coordinator")
 """
     subprocess.run([sys.executable, "-c", script], check=True, env=_env(folder, url, 60), cwd=ROOT)
     return url
@@ -123,10 +127,27 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
-def wrk(url: str, duration: int, connections: int) -> tuple[float, float, float]:
+def sign_in(base: str) -> str:
+    """The Cookie header of a coordinator's session, signed in through the form."""
+    import http.cookiejar
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    form = {"username": "bench", "password": PASSWORD, "csrf_token": token}
+    opener.open(base + "/login", urllib.parse.urlencode(form).encode()).read()
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def wrk(url: str, duration: int, connections: int, cookie: str = "") -> tuple[float, float, float]:
     """requests/s, p50 and p99 in milliseconds."""
+    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
     output = subprocess.run(
-        ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", url],
+        ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
+        + headers
+        + [url],
         capture_output=True,
         text=True,
         check=True,
@@ -168,17 +189,18 @@ def run_scale(scale: str, duration: int, connections: int) -> list[tuple]:
         with Server("wsgi:app", _env(folder, url, 60), ROOT) as tracker:
             for label, path in pages:
                 sizes[label] = len(fetch(tracker.base + path))  # warms the caches
-                rows.append((label, "cached", *wrk(tracker.base + path, duration, connections)))
+                rows.append((label, "anonymous", *wrk(tracker.base + path, duration, connections)))
+            cookie = sign_in(tracker.base)
+            for label, path in pages:
+                fetch(tracker.base + path)
+                load = wrk(tracker.base + path, duration, connections, cookie)
+                rows.append((label, "signed in", *load))
             cold = []
             for _ in range(COLD_SAMPLES):
                 raise_data_version(folder)
                 started = time.perf_counter()
                 fetch(tracker.base + STATS)
                 cold.append((time.perf_counter() - started) * 1000)
-        with Server("wsgi:app", _env(folder, url, 0), ROOT) as rendering:
-            for label, path in pages:
-                fetch(rendering.base + path)
-                rows.append((label, "rendered", *wrk(rendering.base + path, duration, connections)))
         bare_folder = tempfile.mkdtemp(prefix="pages-bench-bare-")
         with open(os.path.join(bare_folder, "bare.py"), "w") as module:
             module.write(BARE_APP)
