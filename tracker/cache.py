@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 import redis
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -67,6 +67,8 @@ def data_version() -> DataVersion:
 
 def request_data_version() -> str:
     """The data version's key, read once per request however many caches ask for it."""
+    if not has_request_context():
+        return data_version().key
     environ = request.environ
     if _REQUEST_VERSION not in environ:
         environ[_REQUEST_VERSION] = data_version().key
