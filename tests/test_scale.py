@@ -23,7 +23,7 @@ TEST_REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:637
 
 
 @pytest.fixture
-def redis_app(app, app_settings):
+def redis_app(app, app_settings, compiled_templates):
     """The application with REDIS_URL set, its context above the test app's (which empties the
     tables after the test); skipped when no Redis answers, unless under CI."""
     import redis
@@ -36,6 +36,7 @@ def redis_app(app, app_settings):
             raise
         pytest.skip("no Redis at " + TEST_REDIS_URL)
     app = create_app({**app_settings, "REDIS_URL": TEST_REDIS_URL})
+    app.jinja_env.bytecode_cache = compiled_templates
     with app.app_context():
         yield app
     for key in client.scan_iter("tracker:*"):
