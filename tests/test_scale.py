@@ -18,8 +18,12 @@ from tracker.jobs.store import RedisJobStore
 from tracker.models import DataVersionCounter, Event
 from tracker.redaction import RedactingFilter, redact
 
-# A database number of its own, emptied of this module's keys after each test.
-TEST_REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+# A database number of its own (one per pytest-xdist worker: 13, 14, 15), emptied of this
+# module's keys after each test.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+TEST_REDIS_URL = os.environ.get(
+    "TRACKER_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{13 + _WORKER % 3}"
+)
 
 
 @pytest.fixture
