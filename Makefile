@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app wsgi
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint install translations messages migrate demo js-deps lock clean
+.PHONY: run serve test lint install translations messages migrate demo js-deps lock clean
 
 $(RUNTIME): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ run: demo
 	@echo "然后在 http://127.0.0.1:$(PORT)/login 登录。"
 	@echo ""
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Production: gunicorn with deploy/gunicorn.conf.py (bind, workers and threads from GUNICORN_*
+# variables; the database and Redis from TRACKER_* as always). Run `make migrate` first.
+serve: install
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -163,6 +163,10 @@ MATRIX = {
         "GET": answers(LOGIN, 404, 403, 403, 404),
         "POST": answers(LOGIN, 404, 403, 403, 404),
     },
+    # Health for load balancers; metrics to loopback (the test client's address) or a token.
+    "health.healthz": {"GET": EVERYONE},
+    "health.readyz": {"GET": EVERYONE},
+    "health.metrics": {"GET": EVERYONE},
 }
 # Requests that end what the following ones need go last, in this order.
 LAST = ("feeds.revoke_token", "auth.logout")

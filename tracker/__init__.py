@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event as sqlalchemy_event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import cli, i18n, web
+from tracker import cli, i18n, page_cache, redaction, web
 from tracker.attendance import blueprint as attendance_blueprint
 from tracker.auth import blueprint as auth_blueprint
 from tracker.config import DefaultConfig, instance_database_url
@@ -17,6 +17,8 @@ from tracker.directory import blueprint as directory_blueprint
 from tracker.events import blueprint as events_blueprint
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.feeds import blueprint as feeds_blueprint
+from tracker.health import blueprint as health_blueprint
+from tracker.health import init_app as init_metrics
 from tracker.jobs import blueprint as jobs_blueprint
 from tracker.ledger import blueprint as ledger_blueprint
 from tracker.media import blueprint as media_blueprint
@@ -45,6 +47,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     i18n.init_app(app)
     web.init_app(app)
+    init_metrics(app)
+    redaction.init_app(app)
+    page_cache.init_app(app)
     cli.init_app(app)
     apply_pixel_limit(app.config["PHOTOS_MAX_PIXELS"])
     return app
@@ -100,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         media_blueprint,
         ledger_blueprint,
         attendance_blueprint,
+        health_blueprint,
     ):
         app.register_blueprint(blueprint)
 

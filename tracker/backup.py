@@ -22,10 +22,11 @@ from typing import Optional
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
 from tracker.extensions import db
+from tracker.models.versions import renew_data_version_epoch
 
 ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 # The first bytes of an SQLite database file and of a pg_dump archive in custom format.
@@ -111,6 +112,11 @@ def restore_backup(path: Path) -> None:
         # pg_restore brings no planner statistics; without them the first queries guess.
         with db.engine.begin() as connection:
             connection.execute(text("ANALYZE"))
+    # The restored number may equal one reached since the backup: cached results made for
+    # that number (in Redis, in other workers) must not be taken for the restored data.
+    with db.engine.begin() as connection:
+        if inspect(connection).has_table("data_version"):
+            renew_data_version_epoch(connection)
 
 
 def database_description() -> str:

@@ -11,6 +11,7 @@ from tracker.demo import load_demo_data
 from tracker.directory.services import erase_person
 from tracker.extensions import db
 from tracker.feeds.cli import ics_group
+from tracker.jobs.cli import worker_command
 from tracker.models import USER_ROLES, Event, Organization, Person
 
 demo_group = AppGroup("demo", help="演示数据 / Demo data.")
@@ -79,3 +80,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(person_group)
     app.cli.add_command(ics_group)
     app.cli.add_command(backup_group)
+    app.cli.add_command(worker_command)

@@ -82,11 +82,13 @@ class DefaultConfig:
     PG_DUMP_PATH = "pg_dump"
     PG_RESTORE_PATH = "pg_restore"
 
-    # Background jobs (big imports, yearly ledgers): "thread" runs them in a thread of the web
-    # process, "inline" inside the request that starts them (tests, the command line). Their
-    # progress records and results live in JOBS_FOLDER (default: instance/jobs) for
-    # JOBS_KEEP_HOURS; a job silent for JOBS_STALE_MINUTES is shown as interrupted.
-    JOBS_MODE = "thread"
+    # Background jobs (big imports, yearly ledgers): "rq" queues them for RQ workers
+    # (`flask --app wsgi worker`), "thread" runs them in a thread of the web process, "inline"
+    # inside the request that starts them (tests, the command line); None: "rq" when REDIS_URL
+    # is set, else "thread". Their progress records and results live in Redis when REDIS_URL
+    # is set, else in JOBS_FOLDER (default: instance/jobs), for JOBS_KEEP_HOURS; a job silent
+    # for JOBS_STALE_MINUTES is shown as interrupted.
+    JOBS_MODE = None
     JOBS_FOLDER = None
     JOBS_KEEP_HOURS = 24
     JOBS_STALE_MINUTES = 10
@@ -128,6 +130,20 @@ class DefaultConfig:
     # the whole upload) and the most people in one file.
     ROSTER_MAX_BYTES = 512 * 1024
     ROSTER_MAX_ROWS = 2000
+    # Redis (redis://host:port/db) shared by every worker and machine: rendered feeds,
+    # statistics and anonymous pages, job records and the RQ job queue. None: caches stay in
+    # each process, job records in JOBS_FOLDER, jobs in threads.
+    REDIS_URL = None
+    # Longest wait for one Redis command before the cache answers "not cached".
+    REDIS_TIMEOUT_SECONDS = 2.0
+    # Lifetime of a cached result in Redis; results of older data versions expire after it.
+    CACHE_REDIS_SECONDS = 24 * 3600
+    # Pages for anonymous readers (home, lists, event pages, statistics, directories) are kept
+    # per data version, and for at most this many seconds ("upcoming" moves with time); 0: off.
+    PAGE_CACHE_SECONDS = 60
+    # Bearer token that opens /metrics to other machines (a Prometheus server); None: loopback
+    # addresses only.
+    METRICS_TOKEN = None
 
     # Page cache per SQLite connection: 64 MiB, a ten-thousand-event tracker several times over.
     SQLITE_CACHE_KIB = 65536

@@ -9,7 +9,8 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from tracker.events.queries import local_day_start, overlapping, visible_events, with_list_details
 from tracker.extensions import db
@@ -90,6 +91,12 @@ class MonthGrid:
         return (self.first_day + timedelta(days=32)).strftime("%Y-%m")
 
 
+def with_grid_details(statement: Select) -> Select:
+    """What the upcoming list needs of an event to order it: its category's colour, joined
+    into the one query, and a series' changed occurrences."""
+    return statement.options(joinedload(Event.category), selectinload(Event.occurrence_changes))
+
+
 def occurrences_between(
     window_start: datetime,
     window_end: datetime,
@@ -148,13 +155,15 @@ def upcoming_occurrences(
 ):
     """The next occurrences from now on, cancelled ones included (marked on the page)."""
     now = now or datetime.now(UTC)
-    single = with_list_details(
+    # Chosen from what ordering needs; the chosen few get their list details at the end, in
+    # the same statements whichever mix of single events and series they are.
+    single = with_grid_details(
         visible_events(include_internal)
         .where(Event.recurrence_rule.is_(None), Event.starts_at >= now)
         .order_by(Event.starts_at)
         .limit(limit)
     )
-    recurring = with_list_details(
+    recurring = with_grid_details(
         visible_events(include_internal).where(
             Event.recurrence_rule.is_not(None),
             Event.series_ends_at.is_(None) | (Event.series_ends_at >= now),
@@ -177,7 +186,15 @@ def upcoming_occurrences(
         if room <= 0:
             break
     found.sort(key=lambda occurrence: occurrence.starts_at)
-    return found[:limit]
+    chosen = found[:limit]
+    if chosen:
+        chosen_ids = {occurrence.event.id for occurrence in chosen}
+        db.session.scalars(
+            with_list_details(select(Event).where(Event.id.in_(chosen_ids))).execution_options(
+                populate_existing=True
+            )
+        ).all()
+    return chosen
 
 
 def recent_events(limit: int = 6, include_internal: bool = False) -> list[Event]:

@@ -25,6 +25,7 @@ from tracker.models import (
     Stop,
 )
 from tracker.models.events import refresh_organization_involvements
+from tracker.models.versions import UNSEEN_TABLES, bump_data_version
 from tracker.recurrence import stored_rule
 
 # Relationships count too: assigning `event.category` sets category_id only during the flush.
@@ -152,3 +153,29 @@ def _refresh_involvements_after_flush(session: Session, flush_context) -> None:
     event_ids = {counted.id for counted in events if counted.id is not None}
     if event_ids:
         refresh_organization_involvements(session.connection(), event_ids)
+
+
+@event.listens_for(Session, "before_flush")
+def _raise_data_version(session: Session, flush_context, instances) -> None:
+    """Raise the data version in the flush's transaction when it writes anything a page or
+    feed may show: a row of any table but the few in UNSEEN_TABLES, so tables added later
+    count without their code knowing.
+
+    Before the flush's own writes, so that on PostgreSQL concurrent writers queue on the
+    version row before either holds a row the other needs (no deadlock between them)."""
+    for obj in (*session.new, *session.deleted, *session.dirty):
+        if inspect(obj).mapper.local_table.name not in UNSEEN_TABLES:
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            bump_data_version(session.connection())
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _raise_data_version_on_statement(execute_state) -> None:
+    """The same for UPDATE, DELETE and INSERT statements run through the session."""
+    if not (execute_state.is_update or execute_state.is_delete or execute_state.is_insert):
+        return
+    table = getattr(execute_state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) not in UNSEEN_TABLES:
+        bump_data_version(execute_state.session.connection())

@@ -14,7 +14,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from tracker.cache import BoundedCache, app_cache, data_version
+from tracker.cache import BoundedCache, RedisCache, app_cache, data_version
 from tracker.db import now_utc
 from tracker.events.fields import PUBLIC
 from tracker.events.queries import EventFilters, chosen_entries
@@ -40,7 +40,7 @@ class RenderedFeed:
     gzipped: bytes
 
 
-def feed_cache() -> BoundedCache:
+def feed_cache() -> BoundedCache | RedisCache:
     """Rendered feeds of this application, bounded by count and total bytes."""
     config = current_app.config
     return app_cache(
@@ -118,7 +118,7 @@ def rendered_feed(
     """
     base_url = public_base_url()
     now = now_utc()
-    validator = data_version(now)
+    validator = data_version()
     fingerprint = "|".join((FEED_FORMAT_VERSION, repr(key), base_url, validator.key))
     etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     last_modified = http_last_modified(validator.changed_at, now)

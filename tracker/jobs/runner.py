@@ -5,10 +5,11 @@ report how far it is, the job's JSON parameters and, when the starter gave one, 
 bytes; it returns a `JobResult` or raises `JobFailed` with a sentence for the user. Any other
 exception is logged and shown as a general failure, never as a Python message.
 
-Jobs run in a thread of the web process (the default; JOBS_MODE="thread") or in the request
-itself (JOBS_MODE="inline", for tests and the command line). Either way the request that
-starts a job answers at once with the progress page's address, and every worker can answer
-that page, because the record lives in the job store.
+Jobs run on RQ workers (`flask --app wsgi worker`; JOBS_MODE="rq", the default with
+REDIS_URL), in a thread of the web process (JOBS_MODE="thread", the default without it) or
+in the request itself (JOBS_MODE="inline", for tests and the command line). Either way the
+request that starts a job answers at once with the progress page's address, and every worker
+can answer that page, because the record lives in the job store (files, or Redis).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from typing import Any, Optional
 from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from rq import Queue
 
+from tracker.cache import redis_client
 from tracker.extensions import db
-from tracker.jobs.store import FileJobStore, JobStore
+from tracker.jobs.store import FileJobStore, JobStore, RedisJobStore
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ JobFunction = Callable[..., "JobResult"]
 _KINDS: dict[str, JobFunction] = {}
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+# The RQ queue the web nodes fill and `flask --app wsgi worker` empties.
+RQ_QUEUE_NAME = "tracker-jobs"
 
 
 class JobFailed(Exception):
@@ -69,7 +74,11 @@ def job_store(app: Optional[Flask] = None) -> JobStore:
     app = app or current_app._get_current_object()
     store = app.extensions.get("tracker_job_store")
     if store is None:
-        store = FileJobStore(app.config["JOBS_FOLDER"] or f"{app.instance_path}/jobs")
+        client = redis_client(app)
+        if client is not None:
+            store = RedisJobStore(client, int(app.config["JOBS_KEEP_HOURS"] * 3600))
+        else:
+            store = FileJobStore(app.config["JOBS_FOLDER"] or f"{app.instance_path}/jobs")
         app.extensions["tracker_job_store"] = store
     return store
 
@@ -132,11 +141,41 @@ def start_job(
     if payload is not None:
         store.save_blob(job_id, "input", payload)
     store.save(job_id, record)
-    if app.config["JOBS_MODE"] == "inline":
+    mode = jobs_mode(app)
+    if mode == "inline":
         run_job(app, job_id)
+    elif mode == "rq":
+        job_queue(app).enqueue_call(
+            run_queued_job,
+            args=(job_id,),
+            job_id=job_id,
+            timeout=app.config["JOBS_STALE_MINUTES"] * 60 * 6,
+            result_ttl=0,
+            failure_ttl=app.config["JOBS_KEEP_HOURS"] * 3600,
+        )
     else:
         threading.Thread(target=run_job, args=(app, job_id), daemon=True).start()
     return job_id
+
+
+def jobs_mode(app: Flask) -> str:
+    """JOBS_MODE, or "rq" when Redis is configured and "thread" when not."""
+    mode = app.config["JOBS_MODE"]
+    if mode:
+        return mode
+    return "rq" if app.config["REDIS_URL"] else "thread"
+
+
+def job_queue(app: Optional[Flask] = None):
+    """The RQ queue of this application's jobs (REDIS_URL must be set)."""
+    app = app or current_app._get_current_object()
+    return Queue(RQ_QUEUE_NAME, connection=redis_client(app))
+
+
+def run_queued_job(job_id: str) -> None:
+    """What an RQ worker runs: the job, in the worker's application (`flask --app wsgi
+    worker` pushes its context)."""
+    run_job(current_app._get_current_object(), job_id)
 
 
 def run_job(app: Flask, job_id: str) -> None:

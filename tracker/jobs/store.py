@@ -83,3 +83,38 @@ class FileJobStore:
                     os.remove(path)
             except FileNotFoundError:
                 pass
+
+
+class RedisJobStore:
+    """Records and blobs as Redis keys `tracker:job:<id>:<name>`, each living JOBS_KEEP_HOURS
+    from its last write, so every machine's workers and web nodes see the same jobs."""
+
+    def __init__(self, client, keep_seconds: int) -> None:
+        self.client, self.keep_seconds = client, keep_seconds
+
+    def _key(self, job_id: str, name: str) -> str:
+        if not JOB_ID_PATTERN.match(job_id) or not name.isalpha():
+            raise KeyError(job_id)
+        return f"tracker:job:{job_id}:{name}"
+
+    def load(self, job_id: str) -> Optional[dict[str, Any]]:
+        data = self.load_blob(job_id, "json")
+        try:
+            return None if data is None else json.loads(data)
+        except ValueError:
+            return None
+
+    def save(self, job_id: str, record: dict[str, Any]) -> None:
+        self.save_blob(job_id, "json", json.dumps(record, ensure_ascii=False).encode())
+
+    def save_blob(self, job_id: str, name: str, data: bytes) -> None:
+        self.client.set(self._key(job_id, name), data, ex=self.keep_seconds)
+
+    def load_blob(self, job_id: str, name: str) -> Optional[bytes]:
+        try:
+            return self.client.get(self._key(job_id, name))
+        except KeyError:
+            return None
+
+    def forget_older_than(self, seconds: float) -> None:
+        """Nothing to do: every key expires on its own."""

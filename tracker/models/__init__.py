@@ -40,6 +40,7 @@ from tracker.models.media import Attachment, Photo
 from tracker.models.occurrences import OCCURRENCE_CHANGE_KINDS, OccurrenceChange, OccurrenceSlot
 from tracker.models.search import EventSearchText
 from tracker.models.submissions import FormSubmission
+from tracker.models.versions import DataVersionCounter
 
 __all__ = [
     "AWARD_LEVELS",
@@ -50,6 +51,7 @@ __all__ = [
     "Campaign",
     "Category",
     "CheckInThrottle",
+    "DataVersionCounter",
     "DEFAULT_TIMEZONE",
     "EVENT_STATUSES",
     "EVENT_VISIBILITIES",

@@ -34,6 +34,7 @@ from tracker import labels
 from tracker.db import Base, UTCDateTime, now_utc
 from tracker.models.directory import _in
 from tracker.models.occurrences import SKIPPED, OccurrenceChange, OccurrenceSlot
+from tracker.models.versions import bump_data_version
 from tracker.recurrence import (
     MAX_EXPANSION_STEPS,
     add_years,
@@ -42,6 +43,7 @@ from tracker.recurrence import (
     has_end,
     is_expandable,
     parse_rule,
+    search_start,
     until_day,
 )
 
@@ -404,7 +406,9 @@ class Event(Base):
         zone = self.zone
         local_from = (window_start - duration).astimezone(zone).replace(tzinfo=None)
         local_to = window_end.astimezone(zone).replace(tzinfo=None)
-        local_start = self.local_starts_at.replace(tzinfo=None)
+        local_start = search_start(
+            self.recurrence_rule, self.local_starts_at.replace(tzinfo=None), local_from
+        )
         found = []
         for moment in bounded_expansion(self.recurrence_rule, local_start, zone, local_to):
             if limit is not None and len(found) >= limit:
@@ -702,6 +706,8 @@ def recount_all_event_figures(connection) -> None:
         connection.execute(events.update().values({column: counted}))
     connection.execute(events.update().values(organization_count=organizations_taking_part_sql()))
     refresh_organization_involvements(connection)
+    # Rows written through Core never reach the flush listener that raises the data version.
+    bump_data_version(connection)
 
 
 def organizations_taking_part_sql():
