@@ -57,6 +57,19 @@ def coordinator(make_user, make_organization, sign_in):
     return user
 
 
+def picked(page: str, name: str, entry_id: int, label: str) -> bool:
+    """Whether the page's picker `name` holds the entry: its id, and its name in the text."""
+    return (
+        f'name="{name}" value="{entry_id}" data-picker-id' in page
+        and f'name="{name}__name" value="{label}"' in page
+    )
+
+
+def choose(data: dict, name: str, entry) -> None:
+    """Pick an entry in a posted form's picker as the script does: the id and the name."""
+    data[name], data[f"{name}__name"] = str(entry.id), entry.name
+
+
 def count(db, model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -78,7 +91,8 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_nothing_is_saved(client, csrf_
 
 def test_new_form_offers_the_coordinators_organization_as_host(client, coordinator):
     text = client.get("/events/new").get_data(as_text=True)
-    assert f'<option selected value="{coordinator.organization_id}">总工会</option>' in text
+    assert picked(text, "organizations-0-organization", coordinator.organization_id, "总工会")
+    assert '<select id="organizations-0-organization"' not in text  # a picker, not a select
 
 
 def test_jishan_party_day_with_an_ordered_itinerary(
@@ -301,7 +315,7 @@ def test_a_rejected_form_keeps_everything_typed(
     assert 'value="防风险、除隐患、遏事故"' in text
     assert 'value="13:00"' in text and 'value="14:00"' in text
     assert "地震逃生演练</textarea>" in text
-    assert f'<option selected value="{host.id}">安监局</option>' in text
+    assert picked(text, "organizations-0-organization", host.id, "安监局")
     assert 'name="organizations-0-headcount" type="number" value="12"' in text
     assert 'value="金峰学校"' in text
     assert count(db, Location) == 0
@@ -376,7 +390,7 @@ def test_add_row_button_shows_the_form_again_with_one_more_row(
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'name="stops-1-location"' in text
-    assert f'<option selected value="{place.id}">' in text
+    assert picked(text, "stops-0-location", place.id, "苏兆征故居陈列馆")
     assert 'value="主题党日"' in text
     assert "表单有错误" not in text
     assert count(db, Event) == 0
@@ -397,9 +411,9 @@ def test_remove_row_button_drops_that_row_and_keeps_the_others(
         )
     )
     text = response.get_data(as_text=True)
-    assert f'<option selected value="{first.id}">' in text
-    assert f'<option selected value="{third.id}">' in text
-    assert f'<option selected value="{second.id}">' not in text
+    assert picked(text, "stops-0-location", first.id, "甲地")
+    assert picked(text, "stops-1-location", third.id, "丙地")  # renumbered
+    assert "乙地" not in text
     assert 'name="stops-2-location"' not in text
     assert count(db, Event) == 0
 
@@ -576,9 +590,10 @@ def test_rows_can_be_reordered_and_removed_on_edit(
     other = make_organization(name="安监局")
     event = make_event(hosts=[coordinator.organization, other], stops=[first, second])
     data = edit_form_data(client, event)
-    data["stops-0-location"], data["stops-1-location"] = str(second.id), str(first.id)
-    data["organizations-0-organization"] = str(other.id)
-    data["organizations-1-organization"] = str(coordinator.organization_id)
+    choose(data, "stops-0-location", second)
+    choose(data, "stops-1-location", first)
+    choose(data, "organizations-0-organization", other)
+    choose(data, "organizations-1-organization", coordinator.organization)
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     event = saved_event(db)
     assert [stop.location.name for stop in event.stops] == ["乙地", "甲地"]
@@ -605,7 +620,8 @@ def test_people_can_be_swapped_removed_and_added_back_on_edit(
         return [(p.person.name, p.hours) for p in saved_event(db).participations]
 
     data = edit_form_data(client, event)
-    data["participants-0-person"], data["participants-1-person"] = str(b.id), str(a.id)
+    choose(data, "participants-0-person", b)
+    choose(data, "participants-1-person", a)
     data["participants-0-hours"], data["participants-1-hours"] = "", "1.5"
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     assert names() == [("乙", None), ("甲", Decimal("1.50")), ("丙", None)]
@@ -617,7 +633,7 @@ def test_people_can_be_swapped_removed_and_added_back_on_edit(
     assert names() == [("乙", None), ("丙", None)]
 
     data = edit_form_data(client, event)
-    data["participants-0-person"] = str(a.id)  # 乙's row now names 甲
+    choose(data, "participants-0-person", a)  # 乙's row now names 甲
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     assert names() == [("甲", None), ("丙", None)]
     assert count(db, Participation) == 2

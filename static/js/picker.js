@@ -136,5 +136,14 @@
     input.addEventListener("blur", () => setTimeout(close, 150));
   }
 
-  document.querySelectorAll("[data-picker]").forEach(setUp);
+  // Rows the event form adds in place (static/js/event_form.js) bring new pickers.
+  function setUpWithin(root) {
+    root.querySelectorAll("[data-picker]:not([data-picker-ready])").forEach((picker) => {
+      picker.setAttribute("data-picker-ready", "");
+      setUp(picker);
+    });
+  }
+
+  window.setUpPickers = setUpWithin;
+  setUpWithin(document);
 })();

@@ -45,6 +45,10 @@ class EntryPickerField(EntrySelectField):
             return
         self.typed_name = (formdata.get(self.name + NAME_SUFFIX) or "").strip()[:200]
         if not self.typed_name:
+            if self.name + NAME_SUFFIX in formdata:
+                # The name was emptied (without JavaScript the hidden id stays): nothing chosen.
+                # A post without the text field at all (a script, a test) keeps its id.
+                self.data = None
             return
         if self.data is not None:
             # Without JavaScript the hidden id stays when the user types another name.
