@@ -14,7 +14,15 @@ from sqlalchemy import func, select, update
 
 from tracker.events import services
 from tracker.events.forms import rule_fields
-from tracker.models import AuditEntry, Event, EventOrganization, Location, Participation, Stop
+from tracker.models import (
+    AuditEntry,
+    Campaign,
+    Event,
+    EventOrganization,
+    Location,
+    Participation,
+    Stop,
+)
 from tracker.recurrence import same_rule
 
 
@@ -865,3 +873,78 @@ def test_edit_and_cancel_do_not_reload_the_saved_event_for_their_message(
     assert [response.status_code for response in responses] == [302, 302]
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
     assert "活动已保存：改过的标题" in page and "活动已取消" in page
+
+
+# --- pickers without JavaScript: names typed, matched on submit ------------------------------
+
+
+def test_names_typed_into_the_pickers_are_matched_on_submit(
+    client, coordinator, post_form, db, make_location, make_organization, make_person
+):
+    place = make_location(name="广州起义纪念馆", city="广州")
+    make_location(name="会同书店")
+    host = make_organization(name="鸡山社区党组织", kind="party_committee")
+    person = make_person(name="李四")
+    make_person(name="王五")
+    db.session.add(Campaign(name="安全生产月"))
+    db.session.commit()
+    response = post_form(
+        event_form(
+            campaign="",
+            campaign__name="安全生产月",
+            **{
+                "stops-0-location": "",
+                "stops-0-location__name": "起义 纪念馆",
+                "organizations-0-organization": "",
+                "organizations-0-organization__name": "鸡山",
+                "organizations-0-role": "host",
+                "organizations-1-organization__name": "",
+                "organizations-1-new_organization": "金峰学校",
+                "organizations-1-new_organization_kind": "school",
+                "organizations-1-role": "co_organizer",
+                "participants-0-person__name": "李四",
+                "participants-1-person__name": "",
+                "participants-1-new_person": "赵六",
+            },
+        )
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    event = saved_event(db)
+    assert [stop.location_id for stop in event.stops] == [place.id]
+    assert event.campaign.name == "安全生产月"
+    assert [org.name for org in event.host_organizations] == [host.name]
+    assert {link.organization.name for link in event.organization_links} == {
+        "鸡山社区党组织",
+        "金峰学校",
+    }
+    assert [p.person.name for p in event.participations] == [person.name, "赵六"]
+
+
+def test_a_name_matching_several_entries_asks_which_one(
+    client, coordinator, post_form, db, make_location
+):
+    first = make_location(name="广州辛亥革命纪念馆")
+    second = make_location(name="广州起义纪念馆")
+    typed = {"stops-0-location": "", "stops-0-location__name": "纪念馆"}
+    response = post_form(event_form(**typed))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and count(db, Event) == 0
+    assert "有多项与“纪念馆”相符" in text
+    for place in (first, second):
+        assert f'type="radio" name="stops-0-location" value="{place.id}"' in text
+    chosen = {"stops-0-location": str(second.id), "stops-0-location__name": "纪念馆"}
+    assert post_form(event_form(**chosen)).status_code == 302
+    assert [stop.location_id for stop in saved_event(db).stops] == [second.id]
+
+
+def test_a_name_matching_nothing_is_refused_not_dropped(
+    client, coordinator, post_form, db, make_organization
+):
+    make_organization(name="安监局")
+    response = post_form(event_form(**{"participants-0-organization__name": "不存在的队伍"}))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and count(db, Event) == 0
+    assert "找不到“不存在的队伍”" in text
+    assert 'name="participants-0-organization__name" value="不存在的队伍"' in text
+    # Only the picker's own message: not also "choose a person or a team".
+    assert text.count('class="field-errors"') == 1
