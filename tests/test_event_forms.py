@@ -948,3 +948,12 @@ def test_a_name_matching_nothing_is_refused_not_dropped(
     assert 'name="participants-0-organization__name" value="不存在的队伍"' in text
     # Only the picker's own message: not also "choose a person or a team".
     assert text.count('class="field-errors"') == 1
+
+
+def test_names_matched_in_one_post_are_bounded(client, coordinator, post_form, db, make_person):
+    make_person(name="李四")
+    rows = {f"participants-{n}-person__name": "李四" for n in range(201)}
+    response = post_form(event_form(**rows))
+    assert response.status_code == 422 and count(db, Event) == 0
+    text = response.get_data(as_text=True)
+    assert text.count("一次最多按名称查找 200 项") == 1  # only the 201st row
