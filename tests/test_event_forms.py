@@ -14,7 +14,15 @@ from sqlalchemy import func, select, update
 
 from tracker.events import services
 from tracker.events.forms import rule_fields
-from tracker.models import AuditEntry, Event, EventOrganization, Location, Participation, Stop
+from tracker.models import (
+    AuditEntry,
+    Campaign,
+    Event,
+    EventOrganization,
+    Location,
+    Participation,
+    Stop,
+)
 from tracker.recurrence import same_rule
 
 
@@ -57,6 +65,19 @@ def coordinator(make_user, make_organization, sign_in):
     return user
 
 
+def picked(page: str, name: str, entry_id: int, label: str) -> bool:
+    """Whether the page's picker `name` holds the entry: its id, and its name in the text."""
+    return (
+        f'name="{name}" value="{entry_id}" data-picker-id' in page
+        and f'name="{name}__name" value="{label}"' in page
+    )
+
+
+def choose(data: dict, name: str, entry) -> None:
+    """Pick an entry in a posted form's picker as the script does: the id and the name."""
+    data[name], data[f"{name}__name"] = str(entry.id), entry.name
+
+
 def count(db, model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -78,7 +99,8 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_nothing_is_saved(client, csrf_
 
 def test_new_form_offers_the_coordinators_organization_as_host(client, coordinator):
     text = client.get("/events/new").get_data(as_text=True)
-    assert f'<option selected value="{coordinator.organization_id}">总工会</option>' in text
+    assert picked(text, "organizations-0-organization", coordinator.organization_id, "总工会")
+    assert '<select id="organizations-0-organization"' not in text  # a picker, not a select
 
 
 def test_jishan_party_day_with_an_ordered_itinerary(
@@ -301,7 +323,7 @@ def test_a_rejected_form_keeps_everything_typed(
     assert 'value="防风险、除隐患、遏事故"' in text
     assert 'value="13:00"' in text and 'value="14:00"' in text
     assert "地震逃生演练</textarea>" in text
-    assert f'<option selected value="{host.id}">安监局</option>' in text
+    assert picked(text, "organizations-0-organization", host.id, "安监局")
     assert 'name="organizations-0-headcount" type="number" value="12"' in text
     assert 'value="金峰学校"' in text
     assert count(db, Location) == 0
@@ -376,7 +398,7 @@ def test_add_row_button_shows_the_form_again_with_one_more_row(
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'name="stops-1-location"' in text
-    assert f'<option selected value="{place.id}">' in text
+    assert picked(text, "stops-0-location", place.id, "苏兆征故居陈列馆")
     assert 'value="主题党日"' in text
     assert "表单有错误" not in text
     assert count(db, Event) == 0
@@ -397,9 +419,9 @@ def test_remove_row_button_drops_that_row_and_keeps_the_others(
         )
     )
     text = response.get_data(as_text=True)
-    assert f'<option selected value="{first.id}">' in text
-    assert f'<option selected value="{third.id}">' in text
-    assert f'<option selected value="{second.id}">' not in text
+    assert picked(text, "stops-0-location", first.id, "甲地")
+    assert picked(text, "stops-1-location", third.id, "丙地")  # renumbered
+    assert "乙地" not in text
     assert 'name="stops-2-location"' not in text
     assert count(db, Event) == 0
 
@@ -576,9 +598,10 @@ def test_rows_can_be_reordered_and_removed_on_edit(
     other = make_organization(name="安监局")
     event = make_event(hosts=[coordinator.organization, other], stops=[first, second])
     data = edit_form_data(client, event)
-    data["stops-0-location"], data["stops-1-location"] = str(second.id), str(first.id)
-    data["organizations-0-organization"] = str(other.id)
-    data["organizations-1-organization"] = str(coordinator.organization_id)
+    choose(data, "stops-0-location", second)
+    choose(data, "stops-1-location", first)
+    choose(data, "organizations-0-organization", other)
+    choose(data, "organizations-1-organization", coordinator.organization)
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     event = saved_event(db)
     assert [stop.location.name for stop in event.stops] == ["乙地", "甲地"]
@@ -605,7 +628,8 @@ def test_people_can_be_swapped_removed_and_added_back_on_edit(
         return [(p.person.name, p.hours) for p in saved_event(db).participations]
 
     data = edit_form_data(client, event)
-    data["participants-0-person"], data["participants-1-person"] = str(b.id), str(a.id)
+    choose(data, "participants-0-person", b)
+    choose(data, "participants-1-person", a)
     data["participants-0-hours"], data["participants-1-hours"] = "", "1.5"
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     assert names() == [("乙", None), ("甲", Decimal("1.50")), ("丙", None)]
@@ -617,7 +641,7 @@ def test_people_can_be_swapped_removed_and_added_back_on_edit(
     assert names() == [("乙", None), ("丙", None)]
 
     data = edit_form_data(client, event)
-    data["participants-0-person"] = str(a.id)  # 乙's row now names 甲
+    choose(data, "participants-0-person", a)  # 乙's row now names 甲
     assert post_form(data, f"/events/{event.id}/edit").status_code == 302
     assert names() == [("甲", None), ("丙", None)]
     assert count(db, Participation) == 2
@@ -849,3 +873,87 @@ def test_edit_and_cancel_do_not_reload_the_saved_event_for_their_message(
     assert [response.status_code for response in responses] == [302, 302]
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
     assert "活动已保存：改过的标题" in page and "活动已取消" in page
+
+
+# --- pickers without JavaScript: names typed, matched on submit ------------------------------
+
+
+def test_names_typed_into_the_pickers_are_matched_on_submit(
+    client, coordinator, post_form, db, make_location, make_organization, make_person
+):
+    place = make_location(name="广州起义纪念馆", city="广州")
+    make_location(name="会同书店")
+    host = make_organization(name="鸡山社区党组织", kind="party_committee")
+    person = make_person(name="李四")
+    make_person(name="王五")
+    db.session.add(Campaign(name="安全生产月"))
+    db.session.commit()
+    response = post_form(
+        event_form(
+            campaign="",
+            campaign__name="安全生产月",
+            **{
+                "stops-0-location": "",
+                "stops-0-location__name": "起义 纪念馆",
+                "organizations-0-organization": "",
+                "organizations-0-organization__name": "鸡山",
+                "organizations-0-role": "host",
+                "organizations-1-organization__name": "",
+                "organizations-1-new_organization": "金峰学校",
+                "organizations-1-new_organization_kind": "school",
+                "organizations-1-role": "co_organizer",
+                "participants-0-person__name": "李四",
+                "participants-1-person__name": "",
+                "participants-1-new_person": "赵六",
+            },
+        )
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    event = saved_event(db)
+    assert [stop.location_id for stop in event.stops] == [place.id]
+    assert event.campaign.name == "安全生产月"
+    assert [org.name for org in event.host_organizations] == [host.name]
+    assert {link.organization.name for link in event.organization_links} == {
+        "鸡山社区党组织",
+        "金峰学校",
+    }
+    assert [p.person.name for p in event.participations] == [person.name, "赵六"]
+
+
+def test_a_name_matching_several_entries_asks_which_one(
+    client, coordinator, post_form, db, make_location
+):
+    first = make_location(name="广州辛亥革命纪念馆")
+    second = make_location(name="广州起义纪念馆")
+    typed = {"stops-0-location": "", "stops-0-location__name": "纪念馆"}
+    response = post_form(event_form(**typed))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and count(db, Event) == 0
+    assert "有多项与“纪念馆”相符" in text
+    for place in (first, second):
+        assert f'type="radio" name="stops-0-location" value="{place.id}"' in text
+    chosen = {"stops-0-location": str(second.id), "stops-0-location__name": "纪念馆"}
+    assert post_form(event_form(**chosen)).status_code == 302
+    assert [stop.location_id for stop in saved_event(db).stops] == [second.id]
+
+
+def test_a_name_matching_nothing_is_refused_not_dropped(
+    client, coordinator, post_form, db, make_organization
+):
+    make_organization(name="安监局")
+    response = post_form(event_form(**{"participants-0-organization__name": "不存在的队伍"}))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and count(db, Event) == 0
+    assert "找不到“不存在的队伍”" in text
+    assert 'name="participants-0-organization__name" value="不存在的队伍"' in text
+    # Only the picker's own message: not also "choose a person or a team".
+    assert text.count('class="field-errors"') == 1
+
+
+def test_names_matched_in_one_post_are_bounded(client, coordinator, post_form, db, make_person):
+    make_person(name="李四")
+    rows = {f"participants-{n}-person__name": "李四" for n in range(201)}
+    response = post_form(event_form(**rows))
+    assert response.status_code == 422 and count(db, Event) == 0
+    text = response.get_data(as_text=True)
+    assert text.count("一次最多按名称查找 200 项") == 1  # only the 201st row

@@ -61,3 +61,11 @@ def test_an_unknown_name_gets_a_message(app, make_organization):
     form, valid, html = _form(app, {"host": "", "host__name": "不存在的单位"})
     assert not valid and "找不到“不存在的单位”" in form.host.errors[0]
     assert 'value="不存在的单位"' in html  # what was typed is kept
+
+
+def test_an_emptied_name_clears_the_choice_but_a_bare_id_is_kept(app, make_organization):
+    union = make_organization(name="高新区总工会")
+    cleared, valid, _html = _form(app, {"host": str(union.id), "host__name": " "})
+    assert valid and cleared.host.data is None and cleared.host.entry is None
+    kept, valid, _html = _form(app, {"host": str(union.id)})
+    assert valid and kept.host.data == union.id

@@ -9,6 +9,9 @@
     return;
   }
 
+  // A row's pickers start with their hidden id input, which cannot take the focus.
+  var FOCUSABLE = "select, input:not([type=hidden]), textarea";
+
   function numberRows(list) {
     var numbers = list.querySelectorAll("[data-row-number]");
     for (var i = 0; i < numbers.length; i++) {
@@ -23,7 +26,10 @@
     list.setAttribute("data-next-index", String(index + 1));
     list.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__index__/g, String(index)));
     numberRows(list);
-    var first = list.lastElementChild.querySelector("select, input, textarea");
+    if (window.setUpPickers) {
+      window.setUpPickers(list.lastElementChild);
+    }
+    var first = list.lastElementChild.querySelector(FOCUSABLE);
     if (first) {
       first.focus();
     }
@@ -35,7 +41,7 @@
     var next = row.nextElementSibling || row.previousElementSibling;
     row.parentNode.removeChild(row);
     numberRows(list);
-    var focusTarget = next && next.querySelector("select, input");
+    var focusTarget = next && next.querySelector(FOCUSABLE);
     (focusTarget || list.parentNode.querySelector("[data-add-row]")).focus();
   }
 

@@ -96,7 +96,8 @@
       const url = `${picker.dataset.lookupUrl}?q=${encodeURIComponent(query)}`;
       try {
         const response = await fetch(url, { headers: { Accept: "application/json" } });
-        if (!response.ok || asked !== latest) return;
+        // Matches arriving after the user left the field would cover the fields below it.
+        if (!response.ok || asked !== latest || document.activeElement !== input) return;
         show((await response.json()).results);
       } catch {
         close(); // offline: the typed name is still matched on submit
@@ -136,5 +137,14 @@
     input.addEventListener("blur", () => setTimeout(close, 150));
   }
 
-  document.querySelectorAll("[data-picker]").forEach(setUp);
+  // Rows the event form adds in place (static/js/event_form.js) bring new pickers.
+  function setUpWithin(root) {
+    root.querySelectorAll("[data-picker]:not([data-picker-ready])").forEach((picker) => {
+      picker.setAttribute("data-picker-ready", "");
+      setUp(picker);
+    });
+  }
+
+  window.setUpPickers = setUpWithin;
+  setUpWithin(document);
 })();

@@ -5,6 +5,7 @@ start, and a form posted without its CSRF token."""
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tracker.models import Event, Location
@@ -28,6 +29,15 @@ def contest_directory(make_organization, make_category):
     make_organization(name="珠海藤佳能源", kind="enterprise")
     for number in range(4, 11):
         make_organization(name=f"参赛队{number}", kind="enterprise")
+
+
+def pick(page, field_id: str, typed: str, name: str) -> None:
+    """Type into a picker and choose the entry `name` among the matches it lists."""
+    page.fill(f"#{field_id}", typed)
+    option = page.locator(f"#{field_id}-results li", has_text=name).first
+    option.wait_for()
+    option.dispatch_event("mousedown")
+    assert page.input_value(f"#{field_id}") == name
 
 
 def event_count(db) -> int:
@@ -69,13 +79,15 @@ def test_record_the_ankang_cup_contest_through_the_form(signed_in_page, contest_
         start=1,
     ):
         page.click("[data-add-row='organizations']")
-        page.select_option(f"[name='organizations-{index}-organization']", label=organization)
+        name = organization.split("（")[0]
+        pick(page, f"organizations-{index}-organization", name, name)
         page.select_option(f"[name='organizations-{index}-role']", label=role)
 
     for index, (team, award, rank) in enumerate(TEAMS):
         if index:
             page.click("[data-add-row='participants']")
-        page.select_option(f"[name='participants-{index}-organization']", label=team)
+        name = team.split("（")[0]
+        pick(page, f"participants-{index}-organization", name, name)
         if award:
             page.fill(f"[name='participants-{index}-award']", award)
             page.fill(f"[name='participants-{index}-rank']", rank)
@@ -121,10 +133,12 @@ def test_itinerary_rows_are_added_and_removed_in_place(signed_in_page, make_loca
     page.evaluate("window.notReloaded = true")
     rows = page.locator("#rows-stops [data-row]")
     assert rows.count() == 1
-    page.select_option("[name='stops-0-location']", str(first.id))
+    pick(page, "stops-0-location", "辛亥", first.name)
     page.click("[data-add-row='stops']")
     assert rows.count() == 2
-    page.select_option("[name='stops-1-location']", str(second.id))
+    # The new row's picker works: chosen from the matches, its id is what the row posts.
+    pick(page, "stops-1-location", "起义", second.name)
+    assert page.input_value("[name='stops-1-location']") == str(second.id)
     assert rows.nth(1).locator("[data-row-number]").inner_text() == "2"
     rows.nth(0).locator("[data-remove-row]").click()
     assert rows.count() == 1
@@ -157,7 +171,7 @@ def test_rows_work_without_javascript(browser, live_server, app, make_user, make
         page.click("button:has-text('登录')")
         page.goto("/events/new")
         page.fill("#title", "读书分享会")
-        page.select_option("[name='stops-0-location']", str(place.id))
+        page.fill("#stops-0-location", "会同书店")  # matched by name when the form is posted
         page.click("[data-add-row='stops']")  # submits; the server adds the row
         page.wait_for_load_state()
         assert page.locator("#rows-stops [data-row]").count() == 2
@@ -209,3 +223,30 @@ def test_form_without_csrf_token_is_refused(signed_in_page, db):
     assert "请求无效" in page.inner_text("h1")
     assert "安全令牌" in page.inner_text("main")
     assert event_count(db) == 0
+
+
+def test_a_location_picked_in_a_new_stop_row_is_saved(signed_in_page, make_location, db):
+    page = signed_in_page
+    make_location(name="珠海市博物馆", city="珠海")
+    museum = make_location(name="苏兆征故居陈列馆", city="珠海")
+    page.goto("/events/new")
+    page.fill("#title", "参观学习")
+    page.fill("#start_date", "2019-06-28")
+    page.fill("#start_time", "08:30")
+    page.fill("#end_time", "17:00")
+    page.click("[data-add-row='stops']")  # row 1, cloned by the script from the template
+    page.fill("#stops-1-location", "苏兆征")
+    # Focusing the new row offered both places (most used first); typing narrows to one.
+    expect(page.locator("#stops-1-location-results li")).to_have_count(1)
+    assert "苏兆征故居陈列馆" in page.inner_text("#stops-1-location-results")
+    page.press("#stops-1-location", "ArrowDown")
+    page.press("#stops-1-location", "Enter")  # chooses; does not submit the form
+    assert page.input_value("[name='stops-1-location']") == str(museum.id)
+    assert page.input_value("#stops-1-location") == "苏兆征故居陈列馆"
+    assert event_count(db) == 0
+    page.click("button.primary:has-text('保存')")
+    page.wait_for_url("**/events/*")
+    db.session.expire_all()
+    assert [stop.location_id for stop in db.session.scalars(select(Event)).one().stops] == [
+        museum.id
+    ]

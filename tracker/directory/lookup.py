@@ -194,11 +194,14 @@ def resolve_name(kind_name: str, typed: str) -> list[Entry]:
 
 def still_names(kind_name: str, entry_id: int, typed: str) -> bool:
     """Whether a typed text still names the entry with this id (every word of it matches)."""
-    words = search_words(typed)
-    for entry in entries_of(LOOKUP_KINDS[kind_name], include_internal=False):
-        if entry.id == entry_id:
-            return all(word in entry.folded for word in words)
-    return False
+    kind = LOOKUP_KINDS[kind_name]
+    # One row, not the kind's cached list: every save of a form with pickers asks this, and
+    # a save moves the data version the list is cached under.
+    found = db.session.execute(kind.entries().where(kind.model.id == entry_id)).first()
+    if found is None:
+        return False
+    folded = f"{fold(found[1])} {fold(found[2])}"
+    return all(word in folded for word in search_words(typed))
 
 
 def lookup(kind_name: str, query: str, include_internal: bool, limit: int = MAX_MATCHES):

@@ -26,6 +26,10 @@ from tracker.forms import EntrySelectField, _request_cache
 NAME_SUFFIX = "__name"
 NO_MATCH = _l("找不到“%(name)s”，请检查名称或从列表中选择。")
 SEVERAL_MATCH = _l("有多项与“%(name)s”相符，请选择其中一项。")
+# Names matched in one request: each is a pass over thousands of entries, and a form of 500
+# rows could otherwise ask for a thousand of them.
+MAX_TYPED_NAMES = 200
+TOO_MANY_NAMES = _l("一次最多按名称查找 200 项，请从列表中选择，或分几次保存。")
 
 
 class EntryPickerField(EntrySelectField):
@@ -45,12 +49,21 @@ class EntryPickerField(EntrySelectField):
             return
         self.typed_name = (formdata.get(self.name + NAME_SUFFIX) or "").strip()[:200]
         if not self.typed_name:
+            if self.name + NAME_SUFFIX in formdata:
+                # The name was emptied (without JavaScript the hidden id stays): nothing chosen.
+                # A post without the text field at all (a script, a test) keeps its id.
+                self.data = None
             return
         if self.data is not None:
             # Without JavaScript the hidden id stays when the user types another name.
             if self.data <= 0 or still_names(self.lookup, self.data, self.typed_name):
                 return
             self.data = None
+        matched = _request_cache("picker_typed_names")
+        matched["count"] = matched.get("count", 0) + 1
+        if matched["count"] > MAX_TYPED_NAMES:
+            self.process_errors.append(str(TOO_MANY_NAMES))
+            return
         found = resolve_name(self.lookup, self.typed_name)
         if len(found) == 1:
             self.data = found[0].id

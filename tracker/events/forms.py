@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from icalendar import vRecur
-from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -38,6 +37,7 @@ from wtforms.validators import (
 from wtforms.validators import Optional as OptionalValidator
 
 from tracker import labels
+from tracker.directory.picker_field import EntryPickerField
 from tracker.events.awards import guess_award_level
 from tracker.events.fields import (
     FORM_FIELDS,
@@ -127,19 +127,6 @@ HEADCOUNT_RANGE = _l("人数应在 0 到 1000000 之间。")
 ROW_IS_INCOMPLETE = _l("这一行还没填完：请选择，或点“删除”去掉这一行。")
 
 
-def person_label(person: Person) -> str:
-    """A person as a select shows them: name and organisation."""
-    if person.organization is not None:
-        return f"{person.name}（{person.organization.display_name}）"
-    return person.name
-
-
-def _organization_label(organization: Organization) -> str:
-    if organization.short_name and organization.short_name != organization.name:
-        return f"{organization.name}（{organization.short_name}）"
-    return organization.name
-
-
 class HeadcountField(StringField):
     """A headcount typed as people write it (100, 100+, 约100, 一百…; tracker.headcounts).
 
@@ -209,13 +196,7 @@ class MultiCheckboxField(SelectMultipleField):
 class StopRowForm(Form):
     """One itinerary stop: an existing place, or a new one typed on the spot."""
 
-    location = EntrySelectField(
-        _l("地点"),
-        model=Location,
-        describe=lambda location: location.full_name,
-        order_by=Location.name,
-        blank=_l("（选择已有地点）"),
-    )
+    location = EntryPickerField(_l("地点"), model=Location, lookup="location")
     new_location = StringField(
         _l("或新建地点"),
         validators=[too_long(200)],
@@ -236,6 +217,7 @@ class StopRowForm(Form):
     def is_blank(self) -> bool:
         return (
             self.location.data is None
+            and not self.location.typed_name
             and not self.new_location.data
             and self.starts_at.data is None
             and not self.starts_at.errors
@@ -243,7 +225,7 @@ class StopRowForm(Form):
         )
 
     def validate_new_location(self, field) -> None:
-        if self.is_blank():
+        if self.is_blank() or self.location.errors:
             return
         if self.location.data is None and not field.data:
             raise ValidationError(_l("请选择已有地点，或填写新地点的名称。"))
@@ -270,9 +252,7 @@ class OrganizationRowForm(Form):
     """One organisation's role in the event, with an optional headcount; the organisation
     chosen from the directory, or typed as a new one (created when the event is saved)."""
 
-    organization = EntrySelectField(
-        _l("组织"), model=Organization, describe=_organization_label, order_by=Organization.name
-    )
+    organization = EntryPickerField(_l("组织"), model=Organization, lookup="organization")
     new_organization = _new_organization_name(_l("或新建组织"))
     new_organization_kind = code_select(
         _l("新组织类型"), labels.ORGANIZATION_KIND_LABELS, default="government"
@@ -284,6 +264,7 @@ class OrganizationRowForm(Form):
     def is_blank(self) -> bool:
         return (
             self.organization.data is None
+            and not self.organization.typed_name
             and not self.new_organization.data
             and self.headcount.data is None
             and not self.headcount.errors
@@ -348,24 +329,15 @@ class ParticipationRowForm(Form):
     """A person, or an organisation as a team, taking part; with role, attendance and award.
     Either may be chosen from the directory or typed as a new one."""
 
-    person = EntrySelectField(
-        _l("人员"),
-        model=Person,
-        describe=person_label,
-        order_by=Person.name,
-        load_options=(selectinload(Person.organization),),
-    )
+    person = EntryPickerField(_l("人员"), model=Person, lookup="person")
     new_person = StringField(
         _l("或新建人员"),
         validators=[too_long(100)],
         filters=TEXT_FILTERS,
         render_kw={"placeholder": _l("新人员姓名")},
     )
-    organization = EntrySelectField(
-        _l("或参赛组织（队伍）"),
-        model=Organization,
-        describe=_organization_label,
-        order_by=Organization.name,
+    organization = EntryPickerField(
+        _l("或参赛组织（队伍）"), model=Organization, lookup="organization"
     )
     new_organization = _new_organization_name(_l("或新建参赛组织"))
     new_organization_kind = code_select(
@@ -406,8 +378,10 @@ class ParticipationRowForm(Form):
     def is_blank(self) -> bool:
         return (
             self.person.data is None
+            and not self.person.typed_name
             and not self.new_person.data
             and self.organization.data is None
+            and not self.organization.typed_name
             and not self.new_organization.data
             and self.hours.data is None
             and not self.hours.errors
@@ -419,7 +393,8 @@ class ParticipationRowForm(Form):
 
     def validate_person(self, field) -> None:
         """Exactly one of: a person, a new person, a team, a new team."""
-        if field.errors or self.organization.errors or self.is_blank():
+        # The team's own messages (a name matching none or several) are not in `.errors` yet.
+        if field.errors or self.organization.process_errors or self.is_blank():
             return
         chosen = sum(
             (
@@ -508,9 +483,7 @@ class EventForm(FlaskForm):
         describe=lambda category: category.name_for(current_language()),
         order_by=Category.id,
     )
-    campaign = EntrySelectField(
-        _l("专项活动"), model=Campaign, order_by=Campaign.name, blank=_l("（不属于专项活动）")
-    )
+    campaign = EntryPickerField(_l("专项活动"), model=Campaign, lookup="campaign")
     theme = StringField(_l("主题"), validators=[too_long(200)], filters=TEXT_FILTERS)
 
     all_day = BooleanField(_l("全天活动"))
