@@ -67,6 +67,16 @@ class _Parser(ComponentIcalParser):
         self.errors: list[LineError] = []
         self.begin_lines: list[tuple[str, int]] = []
         self._line = 0
+        self._factories: dict[tuple, type] = {}
+
+    def get_factory_for_property(self, name: str, params: Parameters) -> type:
+        """icalendar's value type for the property, looked up once per name and VALUE (the
+        parser asks twice per line, and the answer depends on nothing else)."""
+        key = (name, params.value if params else None)
+        factory = self._factories.get(key)
+        if factory is None:
+            factory = self._factories[key] = super().get_factory_for_property(name, params)
+        return factory
 
     def initialize_parsing(self):
         self._stack = []
