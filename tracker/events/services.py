@@ -10,17 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any, NoReturn, Optional
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, select
+from sqlalchemy import false, func, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import labels
-from tracker.audit import diff_values, record_audit
+from tracker.audit import diff_values, insert_audit_entries, record_audit, signed_in_user
 from tracker.directory.services import PERSON_REFERENCE, find_or_add, person_reference
 from tracker.events.fields import (
     EVENT_FIELDS,
@@ -177,6 +179,21 @@ class EventBatch:
         if not self.claim_new_entries:
             number_new_rows(db.session)
         db.session.flush()
+        if not self.claim_new_entries:
+            # As record_audit names them: a new entry by the signed-in user when none is given.
+            entry_user = self.user if self.user is not None else signed_in_user()
+            insert_audit_entries(
+                [
+                    ("create", entry, _entry_changes(entry), None, entry_user)
+                    for entry in self._new_entries
+                ]
+                + [
+                    (action, event, changes, self.summary, self.user)
+                    for action, event, changes in self._audits
+                ]
+            )
+            self._new_entries, self._audits = [], []
+            return
         for entry in self._new_entries:
             record_audit("create", entry, user=self.user, changes=_entry_changes(entry))
         for action, event, changes in self._audits:
@@ -469,8 +486,20 @@ def _raise_conflict(event: Event, error: StaleDataError) -> NoReturn:
 
 def _set(target: Any, name: str, value: Any) -> None:
     """Assign only when the value differs, so unchanged rows stay unchanged for the flush."""
-    if getattr(target, name) != value:
+    state = instance_state(target)
+    if state.key is None and name in _column_names(type(target)):
+        # A row not yet saved: a column never assigned reads as None, without the
+        # attribute machinery a read goes through (thousands of times in an import).
+        current = state.dict.get(name)
+    else:
+        current = getattr(target, name)
+    if current != value:
         setattr(target, name, value)
+
+
+@cache
+def _column_names(model: type) -> frozenset[str]:
+    return frozenset(attribute.key for attribute in inspect(model).column_attrs)
 
 
 def _entry_changes(entry: Any) -> dict[str, list]:

@@ -64,23 +64,27 @@ def _track_subscriber_visible_changes(session: Session, flush_context, instances
         if isinstance(obj, Event):
             if obj in deleted:
                 continue
-            attributes = inspect(obj).attrs
+            is_new = obj in new
+            # A new event's history is all "added": read only for saved ones (an import
+            # brings thousands of new events).
+            attributes = None if is_new else inspect(obj).attrs
 
             def changes(names, attributes=attributes) -> bool:
                 return any(attributes[name].history.has_changes() for name in names)
 
-            if obj in new or changes(SERIES_COLUMNS):
-                moved_from = attributes["starts_at"].history.deleted
-                if obj not in new and moved_from and obj.occurrence_changes:
-                    follow_series_time(obj, moved_from[0])
+            if is_new or changes(SERIES_COLUMNS):
+                if not is_new:
+                    moved_from = attributes["starts_at"].history.deleted
+                    if moved_from and obj.occurrence_changes:
+                        follow_series_time(obj, moved_from[0])
                 if obj.recurrence_rule:
                     rule = stored_rule(obj.recurrence_rule, obj.zone, bool(obj.is_all_day))
                     if rule != obj.recurrence_rule:
                         obj.recurrence_rule = rule
                 obj.series_ends_at = obj.compute_series_end() if obj.starts_at else None
-            if obj in new or changes(FIGURE_RELATIONSHIPS):
+            if is_new or changes(FIGURE_RELATIONSHIPS):
                 recount.add(obj)
-            if obj not in new and (
+            if not is_new and (
                 changes(WATCHED_BESIDES_PARTICIPATIONS)
                 or _participations_seen_changing(obj, attributes)
             ):

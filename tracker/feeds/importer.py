@@ -22,10 +22,12 @@ naming the event and its line, never a Python or database message.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -206,10 +208,25 @@ def import_calendar(
     Raises ImportRefused, with nothing saved, on any problem. Messages follow the page's
     language, or the default language outside a request.
     """
-    if has_request_context():
-        return _import_calendar(data, user, max_bytes, strict, progress)
-    with default_locale():
-        return _import_calendar(data, user, max_bytes, strict, progress)
+    with _collector_paused():
+        if has_request_context():
+            return _import_calendar(data, user, max_bytes, strict, progress)
+        with default_locale():
+            return _import_calendar(data, user, max_bytes, strict, progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a file is read and saved: an import keeps every
+    parsed component and new row alive to the end, so each full collection walks them all
+    again for nothing (a quarter of a 10,000-event import's time). It runs again after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # The stages `progress` is told about.

@@ -19,6 +19,7 @@ Forgiving where real producers bend RFC 5545 (issue 17):
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from icalendar import Calendar
@@ -34,6 +35,7 @@ _NEWLINE = re.compile(r"\r\n|\n|\r")
 _SIMPLE_LINE = re.compile(
     r'([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=(?:"[^"\\^]*"|[^";:,\\^]*))*):(.*)', re.DOTALL
 )
+_ABSENT = object()
 _PARAMETER = re.compile(r';([A-Za-z0-9-]+)=(?:"([^"]*)"|([^";:,]*))')
 
 
@@ -67,6 +69,16 @@ class _Parser(ComponentIcalParser):
         self.errors: list[LineError] = []
         self.begin_lines: list[tuple[str, int]] = []
         self._line = 0
+        self._factories: dict[tuple, type] = {}
+
+    def get_factory_for_property(self, name: str, params: Parameters) -> type:
+        """icalendar's value type for the property, looked up once per name and VALUE (the
+        parser asks twice per line, and the answer depends on nothing else)."""
+        key = (name, params.value if params else None)
+        factory = self._factories.get(key)
+        if factory is None:
+            factory = self._factories[key] = super().get_factory_for_property(name, params)
+        return factory
 
     def initialize_parsing(self):
         self._stack = []
@@ -96,6 +108,26 @@ class _Parser(ComponentIcalParser):
                     self.handle_property(upper, params, values, line)
                 except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
                     self._record(upper, str(error))
+
+    def parse_and_add_property(self, name, params, val, tzid, line) -> None:
+        """icalendar's own step, adding the value as `Component.add(encode=False)` does,
+        without re-normalising the name: it comes upper-cased from `parse_content_lines`."""
+        factory = self.get_factory_for_property(name, params)
+        try:
+            parsed = factory.from_ical(val, tzid) if tzid else factory.from_ical(val)
+        except (ValueError, TypeError) as error:
+            self.handle_property_parse_error(error, name, params, val, line)
+            return
+        value = factory(parsed)
+        value.params = params
+        component = self._stack[-1]
+        previous = OrderedDict.get(component, name, _ABSENT)
+        if previous is _ABSENT:
+            OrderedDict.__setitem__(component, name, value)
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            OrderedDict.__setitem__(component, name, [previous, value])
 
     def _end(self, name: str) -> None:
         """Close the innermost component; an END that closes nothing open is skipped, and
