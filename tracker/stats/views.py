@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from tracker import labels
 from tracker.auth.permissions import can_see_internal
-from tracker.cache import app_cache, data_version
+from tracker.cache import cached_result
 from tracker.directory.lookup import filter_pickers
 from tracker.events.queries import chosen_entries, filter_selects
 from tracker.i18n import current_language, month_label
@@ -43,32 +43,26 @@ def _scope() -> StatsScope:
 def _statistics(scope: StatsScope, row_limit: int | None) -> Statistics:
     """Names of people only for signed-in coordinators; anonymous readers get figures.
 
-    The figures are kept until the data changes (`data_version`), so repeated readings of
+    The figures are kept until the data changes (`cached_result`), so repeated readings of
     the same filters cost one cheap query instead of the aggregations over every row.
     """
     include_people = current_user.is_authenticated
-    key = (scope.filters.key(), scope.include_internal, include_people, row_limit)
-    version = data_version().key
-    cache = app_cache("statistics", max_entries=64)
-    statistics = cache.get(key, version)
-    if statistics is None:
-        statistics = gather_statistics(scope, include_people=include_people, row_limit=row_limit)
-        cache.put(key, version, statistics)
-    return statistics
+    return cached_result(
+        "statistics",
+        (scope.filters.key(), scope.include_internal, include_people, row_limit),
+        lambda: gather_statistics(scope, include_people=include_people, row_limit=row_limit),
+    )
 
 
 def _attendance(scope: StatsScope, row_limit: int | None) -> AttendanceStatistics:
     """Attendance rates, and the missed lists for signed-in coordinators; kept like
     `_statistics` until the data changes (every sign-in leaves an audit entry)."""
     include_people = current_user.is_authenticated
-    key = ("attendance", scope.filters.key(), scope.include_internal, include_people, row_limit)
-    version = data_version().key
-    cache = app_cache("statistics", max_entries=64)
-    attendance = cache.get(key, version)
-    if attendance is None:
-        attendance = gather_attendance(scope, include_people=include_people, row_limit=row_limit)
-        cache.put(key, version, attendance)
-    return attendance
+    return cached_result(
+        "statistics",
+        ("attendance", scope.filters.key(), scope.include_internal, include_people, row_limit),
+        lambda: gather_attendance(scope, include_people=include_people, row_limit=row_limit),
+    )
 
 
 @blueprint.route("/")
