@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, null, select, union_all
 
 from tracker import labels
 from tracker.auth.permissions import can_see_internal
-from tracker.cache import app_cache, data_version
+from tracker.cache import cached_result
 from tracker.directory import blueprint
 from tracker.extensions import db
 from tracker.folding import fold, search_words
@@ -137,16 +137,12 @@ class Entry:
 
 
 def entries_of(kind: LookupKind, include_internal: bool) -> list[Entry]:
-    """Every entry of the kind, most activities first, then by name; cached per data version."""
-    key = (kind.name, include_internal)
-    # Entries written without an audit entry (tests' factories, scripts) move the version too.
-    shape = db.session.execute(select(func.count(), func.max(kind.model.id))).one()
-    version = f"{data_version().key}|{shape[0]}|{shape[1]}"
-    cache = app_cache("lookup", max_entries=16)
-    entries = cache.get(key, version)
-    if entries is None:
+    """Every entry of the kind, most activities first, then by name; cached per data version
+    (every ORM write raises it, entries written by scripts included)."""
+
+    def entries() -> list[Entry]:
         counts = dict(db.session.execute(_counts(include_internal, kind.counts)).all())
-        entries = [
+        found = [
             Entry(
                 entry_id,
                 name,
@@ -156,9 +152,10 @@ def entries_of(kind: LookupKind, include_internal: bool) -> list[Entry]:
             )
             for entry_id, name, extra, detail in db.session.execute(kind.entries())
         ]
-        entries.sort(key=lambda entry: (-entry.activities, entry.name))
-        cache.put(key, version, entries)
-    return entries
+        found.sort(key=lambda entry: (-entry.activities, entry.name))
+        return found
+
+    return cached_result("lookup", (kind.name, include_internal), entries)
 
 
 def _detail_label(kind: LookupKind, detail) -> str:
