@@ -248,6 +248,15 @@ def _new_organization_ref(name: str, kind: str) -> EntryRef:
     return EntryRef(Organization, {"name": name}, {"kind": kind})
 
 
+def _chosen_organization(row: Form):
+    """The row's picked organisation entry, or a reference to the typed new one; None when blank."""
+    if row.organization.entry is not None:
+        return row.organization.entry
+    if row.new_organization.data:
+        return _new_organization_ref(row.new_organization.data, row.new_organization_kind.data)
+    return None
+
+
 class OrganizationRowForm(Form):
     """One organisation's role in the event, with an optional headcount; the organisation
     chosen from the directory, or typed as a new one (created when the event is saved)."""
@@ -281,13 +290,7 @@ class OrganizationRowForm(Form):
 
     def chosen_organization(self):
         """The organisation entry, or a reference to the typed new one; None when blank."""
-        if self.organization.entry is not None:
-            return self.organization.entry
-        if self.new_organization.data:
-            return _new_organization_ref(
-                self.new_organization.data, self.new_organization_kind.data
-            )
-        return None
+        return _chosen_organization(self)
 
     def organization_key(self):
         """What identifies the row's organisation before saving: its id or its typed name."""
@@ -415,13 +418,7 @@ class ParticipationRowForm(Form):
         return EntryRef(Person, {"name": self.new_person.data}) if self.new_person.data else None
 
     def chosen_team(self):
-        if self.organization.entry is not None:
-            return self.organization.entry
-        if self.new_organization.data:
-            return _new_organization_ref(
-                self.new_organization.data, self.new_organization_kind.data
-            )
-        return None
+        return _chosen_organization(self)
 
     def participant_key(self):
         """Who takes part, before saving: ("person"|"team", id or ("new", typed name))."""
