@@ -62,34 +62,27 @@ def _chosen_occurrence(event: Event, source) -> Optional[datetime]:
     return original
 
 
-@blueprint.route("/events/<int:event_id>/occurrences/skip", methods=["POST"])
-@login_required
-def skip_occurrence_view(event_id: int):
-    """Skip one date of the series (EXDATE)."""
+def _skip_or_restore(event_id: int, act, success: str):
+    """Skip or restore the occurrence the form names, then back to the event page."""
     event = _editable_event(event_id)
     original = _chosen_occurrence(event, request.form)
     if original is None:
         return _back(event_id)
-    return _save(
-        event_id,
-        lambda: skip_occurrence(event, original, _signed_in_user()),
-        _("已跳过这一次；可以随时恢复。"),
-    )
+    return _save(event_id, lambda: act(event, original, _signed_in_user()), success)
+
+
+@blueprint.route("/events/<int:event_id>/occurrences/skip", methods=["POST"])
+@login_required
+def skip_occurrence_view(event_id: int):
+    """Skip one date of the series (EXDATE)."""
+    return _skip_or_restore(event_id, skip_occurrence, _("已跳过这一次；可以随时恢复。"))
 
 
 @blueprint.route("/events/<int:event_id>/occurrences/restore", methods=["POST"])
 @login_required
 def restore_occurrence_view(event_id: int):
     """Undo a skip or a change of one occurrence."""
-    event = _editable_event(event_id)
-    original = _chosen_occurrence(event, request.form)
-    if original is None:
-        return _back(event_id)
-    return _save(
-        event_id,
-        lambda: restore_occurrence(event, original, _signed_in_user()),
-        _("这一次已恢复为按重复规则安排。"),
-    )
+    return _skip_or_restore(event_id, restore_occurrence, _("这一次已恢复为按重复规则安排。"))
 
 
 @blueprint.route("/events/<int:event_id>/occurrences/change", methods=["GET", "POST"])

@@ -151,6 +151,16 @@ def update_photos(event_id: int):
     return redirect(url_for("media.manage_media", event_id=event_id))
 
 
+def _confirm_then_delete(event, kind: str, item, delete, done: str):
+    """The confirmation page on the first POST; on the confirmed POST delete the item (a photo
+    or an attachment, named by kind for the template) and go back to the media page."""
+    if request.form.get("confirmed") != "yes":
+        return render_template("media/confirm_delete.html", event=event, **{kind: item})
+    delete(item, _user())
+    flash(done, "success")
+    return redirect(url_for("media.manage_media", event_id=event.id))
+
+
 @blueprint.post("/events/<int:event_id>/photos/<int:photo_id>/delete")
 @login_required
 def delete_photo(event_id: int, photo_id: int):
@@ -158,11 +168,7 @@ def delete_photo(event_id: int, photo_id: int):
     photo = db.session.get(Photo, photo_id)
     if photo is None or photo.event_id != event.id:
         abort(404)
-    if request.form.get("confirmed") != "yes":
-        return render_template("media/confirm_delete.html", event=event, photo=photo)
-    services.delete_photo(photo, _user())
-    flash(_("照片已删除。"), "success")
-    return redirect(url_for("media.manage_media", event_id=event_id))
+    return _confirm_then_delete(event, "photo", photo, services.delete_photo, _("照片已删除。"))
 
 
 @blueprint.post("/events/<int:event_id>/attachments")
@@ -190,11 +196,9 @@ def delete_attachment(event_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.event_id != event.id:
         abort(404)
-    if request.form.get("confirmed") != "yes":
-        return render_template("media/confirm_delete.html", event=event, attachment=attachment)
-    services.delete_attachment(attachment, _user())
-    flash(_("附件已删除。"), "success")
-    return redirect(url_for("media.manage_media", event_id=event_id))
+    return _confirm_then_delete(
+        event, "attachment", attachment, services.delete_attachment, _("附件已删除。")
+    )
 
 
 # --- the files ------------------------------------------------------------------------------
